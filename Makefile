@@ -1,0 +1,59 @@
+# Tricolor — build, test, demo and benchmark entry points.
+# Everything expensive is cached under .cache/ (git-ignored).
+
+GO       ?= go
+BIN      := bin
+CACHE    := $(CURDIR)/.cache
+GOBIN_T  := $(CACHE)/bin
+CONTROLLER_GEN := $(GOBIN_T)/controller-gen
+CONTROLLER_GEN_VERSION := v0.20.1
+# Debian packages the tests use (real peers, never mocks).
+DEB_PKGS := etcd-server iproute2 nftables iputils-ping
+TEST_TIMEOUT ?= 35m
+
+.PHONY: all build demo test unit-test compat-test deps bench lint generate clean
+
+all: build
+
+## build: compile every binary into bin/
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## deps: install the Debian packages tests need (idempotent; needs root)
+deps:
+	@hack/install-deps.sh $(DEB_PKGS)
+
+## test: install what tests need, then run every test (unit, privileged, e2e, compat)
+test: deps build unit-test compat-test
+
+unit-test:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## compat-test: cross-check our API types against the published Calico API (nested module)
+compat-test:
+	cd test/compat && $(GO) test -count=1 ./...
+
+## demo: build everything and run the most complete end-to-end path that exists
+demo: build
+	@hack/demo.sh
+
+## bench: run the benchmarks and write docs/benchmarks.md
+bench: deps build
+	@hack/bench.sh
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+## generate: deep-copy functions and CRD manifests from api/v3
+generate: $(CONTROLLER_GEN)
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=manifests/crds
+
+$(CONTROLLER_GEN):
+	GOBIN=$(GOBIN_T) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+
+clean:
+	rm -rf $(BIN)
