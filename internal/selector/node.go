@@ -54,46 +54,59 @@ var opText = [...]string{
 	opNotIn:      " not in ",
 }
 
-// cmpNode tests one label: has(key), key == val, key in set, and so on.
+// cmpNode tests one label: has(key), key == val, key in set, and so on,
+// optionally negated (a leading '!' is folded into the leaf so evaluation
+// does not pay for a separate node).
 type cmpNode struct {
 	key string
 	op  op
+	neg bool
 	val string
 	set []string // sorted, de-duplicated; only for opIn / opNotIn
 }
 
 func (n *cmpNode) evalMap(m map[string]string) bool {
 	v, ok := m[n.key]
-	return n.test(v, ok)
+	return n.match(v, ok)
 }
 
 func (n *cmpNode) evalLabels(l Labels) bool {
 	v, ok := l.Get(n.key)
-	return n.test(v, ok)
+	return n.match(v, ok)
+}
+
+// match is test with the common equality case inlined into the caller's
+// loop (test itself is too large for the inliner).
+func (n *cmpNode) match(v string, present bool) bool {
+	if n.op == opEq {
+		return (present && v == n.val) != n.neg
+	}
+	return n.test(v, present)
 }
 
 // test applies the operator to the label's value. An absent label fails every
 // positive test and passes != and not in, as in Calico.
 func (n *cmpNode) test(v string, present bool) bool {
+	var r bool
 	switch n.op {
 	case opHas:
-		return present
+		r = present
 	case opEq:
-		return present && v == n.val
+		r = present && v == n.val
 	case opNe:
-		return !present || v != n.val
+		r = !present || v != n.val
 	case opContains:
-		return present && strings.Contains(v, n.val)
+		r = present && strings.Contains(v, n.val)
 	case opStartsWith:
-		return present && strings.HasPrefix(v, n.val)
+		r = present && strings.HasPrefix(v, n.val)
 	case opEndsWith:
-		return present && strings.HasSuffix(v, n.val)
+		r = present && strings.HasSuffix(v, n.val)
 	case opIn:
-		return present && n.inSet(v)
+		r = present && n.inSet(v)
 	case opNotIn:
-		return !present || !n.inSet(v)
+		r = !present || !n.inSet(v)
 	}
-	return false
+	return r != n.neg
 }
 
 // inSet looks v up in the sorted set: a linear scan for the small sets that
@@ -112,6 +125,9 @@ func (n *cmpNode) inSet(v string) bool {
 }
 
 func (n *cmpNode) write(b *strings.Builder) {
+	if n.neg {
+		b.WriteByte('!')
+	}
 	if n.op == opHas {
 		b.WriteString("has(")
 		b.WriteString(n.key)
@@ -157,21 +173,59 @@ func (n *notNode) write(b *strings.Builder) {
 	n.x.write(b)
 }
 
-// negate wraps x in a notNode, cancelling a double negation. Calico keeps
-// !(!x) as two nodes and prints "!!x", which re-parses as x; cancelling here
-// makes String a fixed point of Parse.
+// negate returns the negation of x, cancelling a double negation. Calico
+// keeps !(!x) as two nodes and prints "!!x", which re-parses as x;
+// cancelling here makes String a fixed point of Parse. Comparisons carry
+// their own negation flag.
 func negate(x node) node {
-	if inner, ok := x.(*notNode); ok {
-		return inner.x
+	switch x := x.(type) {
+	case *notNode:
+		return x.x
+	case *cmpNode:
+		c := *x
+		c.neg = !c.neg
+		return &c
 	}
 	return &notNode{x: x}
 }
 
+// group is the evaluation plan shared by && and ||: the operands in source
+// order (for the canonical form) and, for evaluation, the comparisons copied
+// into one contiguous slice and evaluated first without an interface call,
+// then the remaining operands. Operands have no side effects, so evaluation
+// order does not change the result.
+type group struct {
+	xs     []node
+	leaves []cmpNode
+	rest   []node
+}
+
+func newGroup(xs []node) group {
+	g := group{xs: xs}
+	for _, x := range xs {
+		if c, ok := x.(*cmpNode); ok {
+			g.leaves = append(g.leaves, *c)
+		} else {
+			g.rest = append(g.rest, x)
+		}
+	}
+	return g
+}
+
 // andNode matches when every operand matches; it stops at the first miss.
-type andNode struct{ xs []node }
+type andNode struct{ group }
+
+func newAnd(xs []node) *andNode { return &andNode{newGroup(xs)} }
 
 func (n *andNode) evalMap(m map[string]string) bool {
-	for _, x := range n.xs {
+	for i := range n.leaves {
+		c := &n.leaves[i]
+		v, ok := m[c.key]
+		if !c.match(v, ok) {
+			return false
+		}
+	}
+	for _, x := range n.rest {
 		if !x.evalMap(m) {
 			return false
 		}
@@ -180,7 +234,14 @@ func (n *andNode) evalMap(m map[string]string) bool {
 }
 
 func (n *andNode) evalLabels(l Labels) bool {
-	for _, x := range n.xs {
+	for i := range n.leaves {
+		c := &n.leaves[i]
+		v, ok := l.Get(c.key)
+		if !c.match(v, ok) {
+			return false
+		}
+	}
+	for _, x := range n.rest {
 		if !x.evalLabels(l) {
 			return false
 		}
@@ -191,10 +252,19 @@ func (n *andNode) evalLabels(l Labels) bool {
 func (n *andNode) write(b *strings.Builder) { writeGroup(b, n.xs, " && ") }
 
 // orNode matches when any operand matches; it stops at the first hit.
-type orNode struct{ xs []node }
+type orNode struct{ group }
+
+func newOr(xs []node) *orNode { return &orNode{newGroup(xs)} }
 
 func (n *orNode) evalMap(m map[string]string) bool {
-	for _, x := range n.xs {
+	for i := range n.leaves {
+		c := &n.leaves[i]
+		v, ok := m[c.key]
+		if c.match(v, ok) {
+			return true
+		}
+	}
+	for _, x := range n.rest {
 		if x.evalMap(m) {
 			return true
 		}
@@ -203,7 +273,14 @@ func (n *orNode) evalMap(m map[string]string) bool {
 }
 
 func (n *orNode) evalLabels(l Labels) bool {
-	for _, x := range n.xs {
+	for i := range n.leaves {
+		c := &n.leaves[i]
+		v, ok := l.Get(c.key)
+		if c.match(v, ok) {
+			return true
+		}
+	}
+	for _, x := range n.rest {
 		if x.evalLabels(l) {
 			return true
 		}

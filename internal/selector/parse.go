@@ -98,7 +98,7 @@ func (p *parser) parseOr() (node, error) {
 	if xs == nil {
 		return first, nil
 	}
-	return &orNode{xs: xs}, nil
+	return newOr(xs), nil
 }
 
 // parseAnd parses unary terms separated by "&&".
@@ -126,7 +126,7 @@ func (p *parser) parseAnd() (node, error) {
 	if xs == nil {
 		return first, nil
 	}
-	return &andNode{xs: xs}, nil
+	return newAnd(xs), nil
 }
 
 // parseUnary parses any number of '!' then one term. Runs of '!' collapse to
