@@ -13,6 +13,6 @@
 //	client ──► Backend (memory | etcd | embedded etcd | k8s)
 //	               │ Watch
 //	               ▼
-//	            Syncer ──► OnStatus(WaitForDatastore → ResyncInProgress → InSync)
+//	            Syncer ──► OnStatusUpdated(WaitForDatastore → ResyncInProgress → InSync)
 //	                   └─► OnUpdates([]Update)  snapshot first, then deltas
 package datastore

@@ -35,7 +35,11 @@ func RevisionRequiredError(key Key) error {
 
 // CompactedError reports a List or Watch at a revision older than the oldest
 // one the backend still holds.
+// oldest may be "" when the backend does not know it.
 func CompactedError(op string, requested, oldest string) error {
+	if oldest == "" {
+		return fmt.Errorf("%s at revision %s: %w; list again from the current revision", op, requested, ErrCompacted)
+	}
 	return fmt.Errorf("%s at revision %s: %w (oldest available is %s); list again from the current revision",
 		op, requested, ErrCompacted, oldest)
 }

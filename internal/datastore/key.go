@@ -2,6 +2,7 @@ package datastore
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -58,4 +59,15 @@ func ParseRevision(what, rev string) (int64, error) {
 // FormatRevision renders an integer revision as the decimal string callers see.
 func FormatRevision(rev int64) string {
 	return strconv.FormatInt(rev, 10)
+}
+
+// SortKVs orders items as List returns them: by namespace, then name.
+func SortKVs(items []KVPair) {
+	sort.Slice(items, func(i, j int) bool {
+		a, b := items[i].Key, items[j].Key
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
 }

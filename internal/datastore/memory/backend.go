@@ -120,13 +120,7 @@ func (b *Backend) List(ctx context.Context, opts datastore.ListOptions) (*datast
 			out.Items = append(out.Items, *e.pair(k))
 		}
 	}
-	sort.Slice(out.Items, func(i, j int) bool {
-		a, c := out.Items[i].Key, out.Items[j].Key
-		if a.Namespace != c.Namespace {
-			return a.Namespace < c.Namespace
-		}
-		return a.Name < c.Name
-	})
+	datastore.SortKVs(out.Items)
 	return out, nil
 }
 
