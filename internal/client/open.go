@@ -95,7 +95,7 @@ func unsupportedEtcdSettings(cfg *Config) error {
 	for name, v := range map[string]string{
 		"etcdUsername/ETCD_USERNAME": cfg.EtcdUsername, "etcdPassword/ETCD_PASSWORD": cfg.EtcdPassword,
 		"etcdDiscoverySrv/ETCD_DISCOVERY_SRV": cfg.EtcdDiscoverySrv,
-		"etcdKey": cfg.EtcdKey, "etcdCert": cfg.EtcdCert, "etcdCACert": cfg.EtcdCACert,
+		"etcdKey":                             cfg.EtcdKey, "etcdCert": cfg.EtcdCert, "etcdCACert": cfg.EtcdCACert,
 	} {
 		if v != "" {
 			bad = append(bad, name)
