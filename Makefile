@@ -50,7 +50,7 @@ lint:
 ## generate: deep-copy functions and CRD manifests from api/v3
 generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
-	$(CONTROLLER_GEN) crd:crdVersions=v1 paths=./api/... output:crd:dir=manifests/crds
+	$(CONTROLLER_GEN) crd:crdVersions=v1,allowDangerousTypes=true paths=./api/... output:crd:dir=manifests/crds
 
 $(CONTROLLER_GEN):
 	GOBIN=$(GOBIN_T) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
