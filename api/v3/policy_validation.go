@@ -45,7 +45,7 @@ func (v *validator) policySelector(field, s string) {
 		return
 	}
 	if _, err := selector.Parse(s); err != nil {
-		v.addf(field, "invalid selector %q: %v; see Calico's selector syntax, e.g. app == 'web' && has(tier)", s, err)
+		v.addf(field, "invalid selector: %v; see Calico's selector syntax, e.g. app == 'web' && has(tier)", err)
 	}
 }
 
