@@ -16,7 +16,7 @@ const ClusterInformationName = "default"
 //
 // +genclient:nonNamespaced
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:scope=Cluster
+// +kubebuilder:resource:scope=Cluster,path=clusterinformations,singular=clusterinformation
 type ClusterInformation struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -191,6 +191,8 @@ type FelixConfigurationSpec struct {
 	FailsafeOutboundHostPorts *[]ProtoPort `json:"failsafeOutboundHostPorts,omitempty"`
 	// KubeNodePortRanges are the Kubernetes NodePort ranges, so policy can tell NodePort traffic
 	// apart.
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
 	KubeNodePortRanges *[]numorstring.Port `json:"kubeNodePortRanges,omitempty"`
 	// PolicySyncPathPrefix is the directory for the per-workload policy sync API; empty disables
 	// it.
@@ -206,6 +208,9 @@ type FelixConfigurationSpec struct {
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\\.[0-9]+)?(ms|s|m|h))*$`
 	UsageReportingInterval *metav1.Duration `json:"usageReportingInterval,omitempty"`
 	// NATPortRange is the source port range used when masquerading.
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Pattern=`^.*`
 	NATPortRange *numorstring.Port `json:"natPortRange,omitempty"`
 	// NATOutgoingAddress is the source address for outgoing NAT instead of the interface
 	// address.
@@ -328,6 +333,9 @@ type FelixConfigurationSpec struct {
 	// BPFKubeProxyEndpointSlicesEnabled is deprecated and has no effect.
 	BPFKubeProxyEndpointSlicesEnabled *bool `json:"bpfKubeProxyEndpointSlicesEnabled,omitempty"`
 	// BPFPSNATPorts is the source port range for source NAT to resolve port clashes.
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Pattern=`^.*`
 	BPFPSNATPorts *numorstring.Port `json:"bpfPSNATPorts,omitempty"`
 	// BPFMapSizeNATFrontend sizes the eBPF service frontend map.
 	BPFMapSizeNATFrontend *int `json:"bpfMapSizeNATFrontend,omitempty"`

@@ -40,6 +40,15 @@ type IPPoolSpec struct {
 	BlockSize int `json:"blockSize,omitempty"`
 	// NodeSelector selects the nodes that may allocate from the pool (default all()).
 	NodeSelector string `json:"nodeSelector,omitempty"`
+	// NamespaceSelector selects the namespaces whose pods may allocate from
+	// the pool (default: all namespaces).
+	NamespaceSelector string `json:"namespaceSelector,omitempty"`
+	// IPIP is the removed v1 form of ipipMode; accepted for decoding only and
+	// rejected by Validate.
+	IPIP *IPIPConfiguration `json:"ipip,omitempty"`
+	// NATOutgoingV1 is the removed v1 spelling of natOutgoing; accepted for
+	// decoding only and rejected by Validate.
+	NATOutgoingV1 bool `json:"nat-outgoing,omitempty"`
 	// AllowedUses lists what the pool may be used for (default Workload and Tunnel).
 	AllowedUses []IPPoolAllowedUse `json:"allowedUses,omitempty"`
 	// AssignmentMode is Automatic (default) or Manual (only explicit requests).
@@ -61,6 +70,18 @@ const (
 	IPIPModeAlways       IPIPMode  = "Always"
 	IPIPModeCrossSubnet  IPIPMode  = "CrossSubnet"
 )
+
+// EncapMode is the removed v1 IPIP mode spelling ("always", "cross-subnet").
+type EncapMode string
+
+// IPIPConfiguration is the removed v1 IPIP setting, kept so old documents
+// decode and get a clear error instead of an unknown-field failure.
+type IPIPConfiguration struct {
+	// Enabled turned IPIP on.
+	Enabled bool `json:"enabled,omitempty"`
+	// Mode was "always" or "cross-subnet".
+	Mode EncapMode `json:"mode,omitempty"`
+}
 
 // IPPoolAllowedUse is Workload, Tunnel or LoadBalancer.
 type IPPoolAllowedUse string
@@ -166,6 +187,17 @@ func (p *IPPool) Validate() error {
 		if _, err := selector.Parse(p.Spec.NodeSelector); err != nil {
 			v.addf("spec.nodeSelector", "invalid selector: %v", err)
 		}
+	}
+	if p.Spec.NamespaceSelector != "" {
+		if _, err := selector.Parse(p.Spec.NamespaceSelector); err != nil {
+			v.addf("spec.namespaceSelector", "invalid selector: %v", err)
+		}
+	}
+	if p.Spec.IPIP != nil {
+		v.addf("spec.ipip", "is the removed v1 field; use spec.ipipMode (Always, CrossSubnet or Never)")
+	}
+	if p.Spec.NATOutgoingV1 {
+		v.addf("spec.nat-outgoing", "is the removed v1 spelling; use spec.natOutgoing")
 	}
 	for i, u := range p.Spec.AllowedUses {
 		switch u {
