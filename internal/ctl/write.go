@@ -97,6 +97,12 @@ func (a *app) runBatch(ctx context.Context, action client.Action, items []loaded
 	if len(problems) > 0 {
 		return batchFailure(verb, kind, len(items), problems)
 	}
+	if action == client.ActionDelete {
+		// Files declare what others depend on first (a tier, then its
+		// policies); deleting in reverse order lets the file that created a
+		// set of resources delete them again.
+		items = reversed(items)
+	}
 	c, closer, err := a.connect(ctx)
 	if err != nil {
 		return err
@@ -218,4 +224,13 @@ func partialFailure(verb, done, kind string, handled, total int, problem string)
 		k = fmt.Sprintf("'%s' resources", kind)
 	}
 	return fmt.Errorf("Partial success: %s the first %d out of %d %s:\nHit error(s): %s", done, handled, total, k, problem)
+}
+
+// reversed returns items in reverse order (a new slice).
+func reversed(items []loaded) []loaded {
+	out := make([]loaded, len(items))
+	for i, it := range items {
+		out[len(items)-1-i] = it
+	}
+	return out
 }
