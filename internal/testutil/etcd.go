@@ -103,12 +103,27 @@ func (p *EtcdProcess) Start() {
 	if p.cmd != nil {
 		return
 	}
-	peer := fmt.Sprintf("http://127.0.0.1:%d", p.peerPort)
+	p.log = &lockedBuffer{}
+	cmd, done, err := launchEtcd(p.binary, p.DataDir, p.Endpoint, p.peerPort, p.log)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmd, p.done = cmd, done
+	if err := waitEtcdHealthy(p.Endpoint, done); err != nil {
+		p.stopLocked()
+		p.t.Fatalf("etcd at %s did not become healthy: %v\n--- etcd output ---\n%s", p.Endpoint, err, p.log.tail(4000))
+	}
+}
+
+// launchEtcd starts a single-member etcd serving endpoint, with its peer
+// URL on peerPort and all output going to log. done closes when it exits.
+func launchEtcd(binary, dataDir, endpoint string, peerPort int, log io.Writer) (*exec.Cmd, chan struct{}, error) {
+	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
 	args := []string{
 		"--name", "test",
-		"--data-dir", p.DataDir,
-		"--listen-client-urls", p.Endpoint,
-		"--advertise-client-urls", p.Endpoint,
+		"--data-dir", dataDir,
+		"--listen-client-urls", endpoint,
+		"--advertise-client-urls", endpoint,
 		"--listen-peer-urls", peer,
 		"--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "test=" + peer,
@@ -119,26 +134,55 @@ func (p *EtcdProcess) Start() {
 		// Small snapshots keep restarts fast; tests write little data.
 		"--snapshot-count", "5000",
 	}
-	cmd := exec.Command(p.binary, args...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = etcdFreeEnv()
-	p.log = &lockedBuffer{}
-	cmd.Stdout = p.log
-	cmd.Stderr = p.log
-	// Kill etcd if the test binary dies without running cleanups.
+	cmd.Stdout = log
+	cmd.Stderr = log
+	// Kill etcd if our process dies without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("start etcd %s: %v", p.binary, err)
+		return nil, nil, fmt.Errorf("start etcd %s: %w", binary, err)
 	}
 	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
 		close(done)
 	}()
-	p.cmd, p.done = cmd, done
-	if err := waitEtcdHealthy(p.Endpoint, done); err != nil {
-		p.stopLocked()
-		p.t.Fatalf("etcd at %s did not become healthy: %v\n--- etcd output ---\n%s", p.Endpoint, err, p.log.tail(4000))
+	return cmd, done, nil
+}
+
+// LaunchEtcd starts an external etcd outside of a test (for benchmark
+// programs): free loopback ports, data in dataDir. It returns once etcd is
+// healthy; stop terminates it and keeps dataDir.
+func LaunchEtcd(dataDir string) (endpoint string, stop func(), err error) {
+	bin := EtcdBinary()
+	if bin == "" {
+		return "", nil, fmt.Errorf("external etcd not found: install it with `apt-get install -y etcd-server`")
 	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return "", nil, err
+	}
+	endpoint = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	log := &lockedBuffer{}
+	cmd, done, err := launchEtcd(bin, dataDir, endpoint, ports[1], log)
+	if err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	if err := waitEtcdHealthy(endpoint, done); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("etcd at %s did not become healthy: %w\n%s", endpoint, err, log.tail(4000))
+	}
+	return endpoint, stop, nil
 }
 
 // Stop terminates the server (SIGTERM, then SIGKILL after 10s) and keeps the

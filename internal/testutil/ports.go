@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"net"
 	"testing"
 )
@@ -17,6 +18,16 @@ func FreePort(t testing.TB) int {
 // FreePorts returns n distinct free TCP ports on 127.0.0.1.
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
+	ports, err := freePorts(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ports
+}
+
+// freePorts holds n listeners at once so the ports are distinct, then
+// releases them.
+func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	listeners := make([]net.Listener, 0, n)
 	defer func() {
@@ -27,10 +38,10 @@ func FreePorts(t testing.TB, n int) []int {
 	for i := 0; i < n; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatalf("find a free loopback port: %v", err)
+			return nil, fmt.Errorf("find a free loopback port: %w", err)
 		}
 		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports
+	return ports, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -46,6 +47,7 @@ type Embedded struct {
 	etcd     *embed.Etcd
 	endpoint string
 	dataDir  string
+	closing  *atomic.Bool
 }
 
 // StartEmbedded starts an etcd server in this process, waits until it
@@ -79,7 +81,8 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	ec.ListenMetricsUrls = nil
 	ec.Logger = "zap"
 	ec.LogLevel = "error"
-	ec.LogOutputs = []string{"stderr"}
+	lg, closing := newServerLogger()
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
 	ec.AutoCompactionRetention = cfg.AutoCompactionRetention
 	if ec.AutoCompactionRetention == "" {
@@ -103,7 +106,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		e.Close()
 		return nil, fmt.Errorf("embedded etcd: start interrupted: %w", ctx.Err())
 	}
-	emb := &Embedded{etcd: e, endpoint: clientURL.String(), dataDir: cfg.DataDir}
+	emb := &Embedded{etcd: e, endpoint: clientURL.String(), dataDir: cfg.DataDir, closing: closing}
 	if err := os.WriteFile(emb.endpointFile(), []byte(emb.endpoint+"\n"), 0o644); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("embedded etcd: write endpoint file: %w", err)
@@ -118,8 +121,11 @@ func (e *Embedded) Endpoints() []string { return []string{e.endpoint} }
 func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
 
 // Close removes the endpoint file and stops the server; data stays on disk.
+// With client watch streams open it takes up to etcd's request timeout
+// (about 7s): etcd lets in-flight RPCs finish before cutting streams.
 func (e *Embedded) Close() {
 	_ = os.Remove(e.endpointFile())
+	e.closing.Store(true)
 	e.etcd.Close()
 }
 
