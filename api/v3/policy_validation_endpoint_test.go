@@ -61,3 +61,41 @@ func TestEndpointValidation_ProfileAndNetworkSets(t *testing.T) {
 		{"gnetset namespace", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: blocked\n  namespace: x\nspec: {}\n", "metadata.namespace", "cluster-scoped"},
 	})
 }
+
+func TestWorkloadEndpointSpec_ExpectedNameFollowsOrchestrator(t *testing.T) {
+	for _, tc := range []struct {
+		spec      WorkloadEndpointSpec
+		want      string
+		wantField string
+	}{
+		{WorkloadEndpointSpec{Node: "n-1", Orchestrator: "k8s", Pod: "web-0", Endpoint: "eth0"}, "n--1-k8s-web--0-eth0", ""},
+		{WorkloadEndpointSpec{Node: "n1", Orchestrator: "cni", ContainerID: "abc123", Endpoint: "eth0"}, "n1-cni-abc123-eth0", ""},
+		{WorkloadEndpointSpec{Node: "n1", Orchestrator: "libnetwork", Endpoint: "ep1"}, "n1-libnetwork-libnetwork-ep1", ""},
+		{WorkloadEndpointSpec{Node: "n1", Orchestrator: "openstack", Workload: "vm1", Endpoint: "tap1"}, "n1-openstack-vm1-tap1", ""},
+		{WorkloadEndpointSpec{Orchestrator: "k8s", Pod: "p", Endpoint: "eth0"}, "", "spec.node"},
+		{WorkloadEndpointSpec{Node: "n1", Orchestrator: "k8s", Pod: "p-", Endpoint: "eth0"}, "", "spec.pod"},
+	} {
+		got, err := tc.spec.ExpectedName()
+		switch {
+		case tc.wantField != "" && (err == nil || err.field != tc.wantField):
+			t.Errorf("%+v: err %v, want one naming %s", tc.spec, err, tc.wantField)
+		case tc.wantField == "" && (err != nil || got != tc.want):
+			t.Errorf("%+v: got %q, %v; want %q", tc.spec, got, err, tc.want)
+		}
+	}
+}
+
+func TestStagedPolicy_EnforcedCopiesSpecDeeply(t *testing.T) {
+	s := NewStagedGlobalNetworkPolicy()
+	s.Name = "security.p"
+	s.Spec = StagedGlobalNetworkPolicySpec{StagedAction: StagedActionSet, Tier: "security", PreDNAT: true, ApplyOnForward: true,
+		Ingress: []Rule{{Action: Deny}}, NamespaceSelector: "a == 'b'"}
+	action, p := s.Enforced()
+	if action != StagedActionSet || p.Name != "security.p" || !p.Spec.PreDNAT || p.Spec.NamespaceSelector != "a == 'b'" || p.Kind != KindGlobalNetworkPolicy {
+		t.Fatalf("Enforced() = %q, %+v", action, p)
+	}
+	p.Spec.Ingress[0].Action = Allow
+	if s.Spec.Ingress[0].Action != Deny {
+		t.Fatalf("Enforced shares rule storage with the staged policy")
+	}
+}
