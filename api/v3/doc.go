@@ -6,7 +6,8 @@
 // (kinds.go), which is what the client, calicoctl and the datastore backends
 // use to find a kind's plural, aliases and scope.
 //
-// Imports: k8s.io/apimachinery (ObjectMeta, TypeMeta), internal/selector.
+// Imports: k8s.io/apimachinery (ObjectMeta, TypeMeta), api/numorstring,
+// internal/selector.
 // Nothing here touches a datastore.
 //
 // +kubebuilder:object:generate=true

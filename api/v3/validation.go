@@ -22,6 +22,7 @@ type FieldError struct {
 // names the resource (kind, namespace, name), each field and the fix, e.g.
 //
 //	ippool "pool-b": spec.blockSize: 33 is out of range; use 20-32 for IPv4 pools
+//
 // +kubebuilder:object:generate=false
 type ValidationError struct {
 	Kind      string
