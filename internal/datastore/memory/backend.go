@@ -237,7 +237,7 @@ func (b *Backend) write(key datastore.Key, value []byte, del bool) *datastore.KV
 		b.history = append(b.history[:0:0], b.history[drop:]...)
 	}
 	for w := range b.watchers {
-		if w.opts.Matches(key) {
+		if w.opts.Matches(key) && c.rev > w.from {
 			w.enqueue(c.event())
 		}
 	}

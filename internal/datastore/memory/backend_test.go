@@ -78,3 +78,27 @@ func TestBackend_ClosedRejectsCalls(t *testing.T) {
 		t.Fatal("Get after Close succeeded")
 	}
 }
+
+func TestWatch_FromFutureRevisionWaitsForIt(t *testing.T) {
+	ctx := context.Background()
+	b := New()
+	defer b.Close()
+	w, err := b.Watch(ctx, datastore.ListOptions{Kind: "IPPool"}, "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for _, n := range []string{"a", "b", "c"} { // revisions 1, 2, 3
+		if _, err := b.Create(ctx, &datastore.KVPair{Key: datastore.Key{Kind: "IPPool", Name: n}, Value: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case ev := <-w.Events():
+		if ev.Revision != "3" {
+			t.Fatalf("first event from a watch after revision 2 is at revision %s; want 3", ev.Revision)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+	}
+}

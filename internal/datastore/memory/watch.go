@@ -18,6 +18,7 @@ const maxQueued = 200000
 type watcher struct {
 	b      *Backend
 	opts   datastore.ListOptions
+	from   int64 // only changes after this revision are delivered
 	out    chan datastore.WatchEvent
 	notify chan struct{}
 	stop   chan struct{}
@@ -57,6 +58,7 @@ func (b *Backend) Watch(ctx context.Context, opts datastore.ListOptions, fromRev
 	if fromRevision == "" {
 		from = b.rev
 	}
+	w.from = from
 	if from < b.oldest {
 		w.fail(datastore.CompactedError("watch "+opts.Kind, fromRevision, datastore.FormatRevision(b.oldest)))
 	} else {
