@@ -115,3 +115,5 @@ func quietLogger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
+
+func listOf(kind string) datastore.ListOptions { return datastore.ListOptions{Kind: kind} }
