@@ -69,9 +69,9 @@ type Speaker struct {
 
 // globalKey is the part of Desired that needs a speaker restart to change.
 type globalKey struct {
-	asn      uint32
-	routerID netip.Addr
-	port     uint16
+	asn       uint32
+	routerID  netip.Addr
+	port      uint16
 	clusterID string
 }
 
@@ -91,12 +91,12 @@ func NewSpeaker(cfg SpeakerConfig) *Speaker {
 	srv := server.NewBgpServer(server.LoggerOption(cfg.Logger.With("component", "gobgp"), lv))
 	go srv.Serve()
 	return &Speaker{
-		cfg:    cfg,
-		log:    cfg.Logger.With("component", "bgp-speaker"),
-		srv:    srv,
-		peers:  map[netip.Addr]Peer{},
-		paths:  map[netip.Prefix]Advertisement{},
-		since:  map[netip.Addr]time.Time{},
+		cfg:   cfg,
+		log:   cfg.Logger.With("component", "bgp-speaker"),
+		srv:   srv,
+		peers: map[netip.Addr]Peer{},
+		paths: map[netip.Prefix]Advertisement{},
+		since: map[netip.Addr]time.Time{},
 	}
 }
 

@@ -1,0 +1,149 @@
+package bgp
+
+import (
+	"net"
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// fakeRoutes is an in-memory routing table. It deliberately ignores the
+// list filter, so the installer's own protocol check is what protects
+// other owners' routes.
+type fakeRoutes struct {
+	routes []netlink.Route
+	ops    []string
+}
+
+var _ RouteTable = (*fakeRoutes)(nil)
+
+func (f *fakeRoutes) RouteListFiltered(family int, _ *netlink.Route, _ uint64) ([]netlink.Route, error) {
+	var out []netlink.Route
+	for _, r := range f.routes {
+		if (r.Dst.IP.To4() != nil) == (family == netlink.FAMILY_V4) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeRoutes) RouteReplace(r *netlink.Route) error {
+	f.ops = append(f.ops, "replace "+describeRoute(r))
+	f.del(r)
+	f.routes = append(f.routes, *r)
+	return nil
+}
+
+func (f *fakeRoutes) RouteDel(r *netlink.Route) error {
+	f.ops = append(f.ops, "del "+describeRoute(r))
+	f.del(r)
+	return nil
+}
+
+func (f *fakeRoutes) del(r *netlink.Route) {
+	f.routes = slices.DeleteFunc(f.routes, func(x netlink.Route) bool {
+		return x.Dst.String() == r.Dst.String() && x.Protocol == r.Protocol
+	})
+}
+
+func (f *fakeRoutes) show() []string {
+	var out []string
+	for _, r := range f.routes {
+		out = append(out, describeRoute(&r)+" proto "+itoaProto(r.Protocol))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func itoaProto(p netlink.RouteProtocol) string {
+	if p == RouteProtocolBIRD {
+		return "bird"
+	}
+	return p.String()
+}
+
+func kroute(cidr, gw string, proto netlink.RouteProtocol) netlink.Route {
+	_, n, _ := net.ParseCIDR(cidr)
+	r := netlink.Route{Dst: n, Protocol: proto, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
+	if gw != "" {
+		r.Gw = net.ParseIP(gw)
+	}
+	return r
+}
+
+func learned(cidr, nh string, withdrawn bool) LearnedRoute {
+	r := LearnedRoute{Prefix: netip.MustParsePrefix(cidr), Withdrawn: withdrawn}
+	if nh != "" {
+		r.NextHop = netip.MustParseAddr(nh)
+	}
+	return r
+}
+
+func TestRouteInstaller_ProgramsOnlyProtocol12WithMinimalChange(t *testing.T) {
+	f := &fakeRoutes{routes: []netlink.Route{
+		kroute("10.244.5.0/26", "", 80),                          // Felix's: untouchable
+		kroute("198.18.0.0/24", "", unix.RTPROT_KERNEL),          // connected: untouchable
+		kroute("10.244.9.0/26", "198.18.0.9", RouteProtocolBIRD), // stale: ours, no longer learned
+		kroute("10.244.2.0/26", "198.18.0.3", RouteProtocolBIRD), // already right
+	}}
+	ri := NewRouteInstaller(f, testLogger())
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.2.0/26", "198.18.0.3", false), learned("10.244.3.0/26", "198.18.0.4", false)})
+	ri.SetBlackholes([]netip.Prefix{netip.MustParsePrefix("10.244.1.0/26")})
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	wantOps := []string{"del 10.244.9.0/26 via 198.18.0.9", "replace blackhole 10.244.1.0/26", "replace 10.244.3.0/26 via 198.18.0.4"}
+	if !reflect.DeepEqual(f.ops, wantOps) {
+		t.Errorf("ops:\n got %q\nwant %q", f.ops, wantOps)
+	}
+	want := []string{
+		"10.244.2.0/26 via 198.18.0.3 proto bird",
+		"10.244.3.0/26 via 198.18.0.4 proto bird",
+		"10.244.5.0/26 via <nil> proto 80",
+		"198.18.0.0/24 via <nil> proto kernel",
+		"blackhole 10.244.1.0/26 proto bird",
+	}
+	if got := f.show(); !reflect.DeepEqual(got, want) {
+		t.Errorf("table:\n got %q\nwant %q", got, want)
+	}
+
+	// A second Apply with nothing changed does nothing.
+	f.ops = nil
+	if err := ri.Apply(); err != nil || len(f.ops) != 0 {
+		t.Errorf("idempotent Apply: ops %q err %v", f.ops, err)
+	}
+
+	// Withdrawal and next-hop change.
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.3.0/26", "", true), learned("10.244.2.0/26", "198.18.0.7", false)})
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	wantOps = []string{"del 10.244.2.0/26 via 198.18.0.3", "del 10.244.3.0/26 via 198.18.0.4", "replace 10.244.2.0/26 via 198.18.0.7"}
+	if !reflect.DeepEqual(f.ops, wantOps) {
+		t.Errorf("ops after withdraw:\n got %q\nwant %q", f.ops, wantOps)
+	}
+
+	// Someone deletes our blackhole: the next Apply (resync) restores it.
+	f.ops = nil
+	f.del(&netlink.Route{Dst: ipNet(netip.MustParsePrefix("10.244.1.0/26")), Protocol: RouteProtocolBIRD})
+	if err := ri.Apply(); err != nil || !reflect.DeepEqual(f.ops, []string{"replace blackhole 10.244.1.0/26"}) {
+		t.Errorf("repair: ops %q err %v", f.ops, err)
+	}
+}
+
+func TestRouteInstaller_BlackholeWinsOverLearnedRouteForOwnBlock(t *testing.T) {
+	f := &fakeRoutes{}
+	ri := NewRouteInstaller(f, testLogger())
+	ri.SetBlackholes([]netip.Prefix{netip.MustParsePrefix("10.244.1.0/26")})
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.1.0/26", "198.18.0.9", false)})
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.show(); !reflect.DeepEqual(got, []string{"blackhole 10.244.1.0/26 proto bird"}) {
+		t.Errorf("table = %q", got)
+	}
+}
