@@ -56,6 +56,8 @@ func (c *Client) checkWrite(ctx context.Context, v view, old, res v3.Resource) e
 func (c *Client) checkDelete(ctx context.Context, v view, res v3.Resource) error {
 	kind := res.GetObjectKind().GroupVersionKind().Kind
 	switch {
+	case kind == v3.KindIPPool:
+		return c.checkPoolDelete(ctx, res)
 	case kind == kindTier:
 		if res.GetName() == DefaultTierName {
 			return fmt.Errorf("tier %q cannot be deleted: it holds every policy without spec.tier; delete or move the policies instead", DefaultTierName)

@@ -22,6 +22,8 @@
 // and open the matching backend: an external etcd cluster or the embedded
 // etcd server.
 //
-// Imports: api/v3, internal/datastore and its backends, apimachinery,
-// sigs.k8s.io/yaml. Never imports ctl or anything above it.
+// Imports: api/v3, internal/datastore and its backends, internal/ipam (to
+// refuse deleting an IPPool that still has IPAM blocks; ipam never imports
+// client), apimachinery, sigs.k8s.io/yaml. Never imports ctl or anything
+// above it.
 package client
