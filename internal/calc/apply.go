@@ -17,6 +17,9 @@ import (
 func (g *Graph) apply(u *datastore.Update) {
 	key := u.Key
 	var res v3.Resource
+	if key.Kind == v3.KindStagedNetworkPolicy || key.Kind == v3.KindStagedGlobalNetworkPolicy {
+		return // staged policies are never enforced
+	}
 	if u.UpdateType != datastore.UpdateTypeDeleted && u.Value != nil {
 		r, err := decode(&u.KVPair)
 		if err != nil {
@@ -131,9 +134,9 @@ func (g *Graph) apply(u *datastore.Update) {
 
 // decode turns a stored value into its typed, defaulted resource.
 func decode(kv *datastore.KVPair) (v3.Resource, error) {
-	res, err := v3.NewResource(kv.Key.Kind)
-	if err != nil {
-		return nil, err
+	res := newResource(kv.Key.Kind)
+	if res == nil {
+		return nil, fmt.Errorf("decode %s: kind %q is not one the graph consumes", kv.Key, kv.Key.Kind)
 	}
 	if err := json.Unmarshal(kv.Value, res); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
@@ -142,6 +145,38 @@ func decode(kv *datastore.KVPair) (v3.Resource, error) {
 	res.SetNamespace(kv.Key.Namespace)
 	res.Default()
 	return res, nil
+}
+
+// newResource returns an empty resource of a kind the graph consumes (a
+// switch, because v3.NewResource builds the whole kinds table per call).
+func newResource(kind string) v3.Resource {
+	switch kind {
+	case v3.KindWorkloadEndpoint:
+		return v3.NewWorkloadEndpoint()
+	case v3.KindHostEndpoint:
+		return v3.NewHostEndpoint()
+	case v3.KindNetworkSet:
+		return v3.NewNetworkSet()
+	case v3.KindGlobalNetworkSet:
+		return v3.NewGlobalNetworkSet()
+	case v3.KindProfile:
+		return v3.NewProfile()
+	case v3.KindTier:
+		return v3.NewTier()
+	case v3.KindNetworkPolicy:
+		return v3.NewNetworkPolicy()
+	case v3.KindGlobalNetworkPolicy:
+		return v3.NewGlobalNetworkPolicy()
+	case v3.KindIPPool:
+		return v3.NewIPPool()
+	case v3.KindIPAMBlock:
+		return v3.NewIPAMBlock()
+	case v3.KindNode:
+		return v3.NewNode()
+	case v3.KindFelixConfiguration:
+		return v3.NewFelixConfiguration()
+	}
+	return nil
 }
 
 // withoutReserved copies labels without projectcalico.org/namespace, which

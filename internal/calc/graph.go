@@ -29,7 +29,9 @@ type Graph struct {
 	log *slog.Logger
 
 	// Labelled items and profiles (label inheritance).
-	items            map[itemKey]*item
+	items map[itemKey]*item
+	// labelIndex maps each label value to the items carrying it.
+	labelIndex       map[labelReq]map[itemKey]*item
 	profiles         map[string]*profileData
 	profileItems     map[string]map[itemKey]struct{}
 	localProfileRefs map[string]int
@@ -89,7 +91,7 @@ func New(cfg Config) *Graph {
 	}
 	return &Graph{
 		cfg: cfg, log: log.With("component", "calc", "node", cfg.NodeName),
-		items: map[itemKey]*item{}, profiles: map[string]*profileData{},
+		items: map[itemKey]*item{}, labelIndex: map[labelReq]map[itemKey]*item{}, profiles: map[string]*profileData{},
 		profileItems: map[string]map[itemKey]struct{}{}, localProfileRefs: map[string]int{},
 		tiers: map[string]*tierData{}, policies: map[policyKey]*policyData{}, polSels: map[string]*polSel{},
 		ipsetSels: map[string]*ipsetSel{}, ipsets: map[string]*ipset{},

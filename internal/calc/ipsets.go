@@ -12,8 +12,10 @@ import (
 // IP set uses. It is evaluated once per item however many sets and rules
 // share it.
 type ipsetSel struct {
-	uid     string
-	sel     *selector.Selector
+	uid string
+	sel *selector.Selector
+	// req is a label equality every match satisfies (empty key: none).
+	req     labelReq
 	matches map[itemKey]*item
 	// plain is the selector's address set; named its named-port sets.
 	plain *ipset
@@ -68,10 +70,10 @@ func (g *Graph) incref(spec setSpec) {
 	uid := spec.sel.UniqueID()
 	ss := g.ipsetSels[uid]
 	if ss == nil {
-		ss = &ipsetSel{uid: uid, sel: spec.sel, matches: map[itemKey]*item{}, named: map[portKey]*ipset{}}
+		ss = &ipsetSel{uid: uid, sel: spec.sel, req: newLabelReq(spec.sel), matches: map[itemKey]*item{}, named: map[portKey]*ipset{}}
 		g.ipsetSels[uid] = ss
-		for _, it := range g.items {
-			if ss.sel.EvaluateLabels(it) {
+		for _, it := range g.candidates(ss.req) {
+			if ss.sel.Evaluate(it.labels) {
 				ss.matches[it.key] = it
 				it.sels[uid] = struct{}{}
 			}

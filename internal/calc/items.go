@@ -3,6 +3,8 @@ package calc
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/tricolor-net/tricolor/internal/selector"
 )
 
 // itemKind says what a labelled item is.
@@ -103,6 +105,9 @@ func (g *Graph) computeLabels(it *item) {
 			}
 		}
 	}
+	// The namespace label is the graph's to set (it scopes namespaced
+	// policy), never inherited.
+	delete(m, LabelNamespace)
 	for k, v := range it.own {
 		m[k] = v
 	}
@@ -195,9 +200,13 @@ func (g *Graph) removeItem(key itemKey) {
 // for local endpoints, every policy selector. This is the per-item cost of
 // a change: O(active selectors), never O(items).
 func (g *Graph) indexItem(it *item) {
+	g.indexLabels(it, true)
 	it.sels = map[string]struct{}{}
 	for uid, s := range g.ipsetSels {
-		if s.sel.EvaluateLabels(it) {
+		if !s.req.allows(it) {
+			continue
+		}
+		if s.sel.Evaluate(it.labels) {
 			it.sels[uid] = struct{}{}
 			s.matches[it.key] = it
 			s.addContrib(g, it)
@@ -208,7 +217,10 @@ func (g *Graph) indexItem(it *item) {
 	}
 	it.pols = map[string]struct{}{}
 	for uid, ps := range g.polSels {
-		if ps.sel.EvaluateLabels(it) {
+		if !ps.req.allows(it) {
+			continue
+		}
+		if ps.sel.Evaluate(it.labels) {
 			it.pols[uid] = struct{}{}
 			ps.matches[it.key] = it
 			for pk := range ps.policies {
@@ -220,6 +232,7 @@ func (g *Graph) indexItem(it *item) {
 
 // unindexItem withdraws the item from the selectors it matched.
 func (g *Graph) unindexItem(it *item) {
+	g.indexLabels(it, false)
 	for uid := range it.sels {
 		s := g.ipsetSels[uid]
 		s.removeContrib(g, it)
@@ -246,6 +259,53 @@ func (g *Graph) relabelProfile(name string) {
 		g.indexItem(it)
 		if it.local {
 			g.dirtyEndpoints[key] = struct{}{}
+		}
+	}
+}
+
+// labelReq is a label equality a selector requires, used to narrow the
+// items it is evaluated against.
+type labelReq struct{ key, value string }
+
+func newLabelReq(sel *selector.Selector) labelReq {
+	k, v, _ := requiredLabel(sel)
+	return labelReq{key: k, value: v}
+}
+
+// allows is a cheap pre-check: false means the selector cannot match.
+func (r labelReq) allows(it *item) bool {
+	if r.key == "" {
+		return true
+	}
+	v, ok := it.labels[r.key]
+	return ok && v == r.value
+}
+
+// candidates returns the items a selector with requirement r can match:
+// those indexed under its label value, or every item.
+func (g *Graph) candidates(r labelReq) map[itemKey]*item {
+	if r.key == "" {
+		return g.items
+	}
+	return g.labelIndex[r]
+}
+
+// indexLabels enters (add) or withdraws the item's effective labels in the
+// label-value index.
+func (g *Graph) indexLabels(it *item, add bool) {
+	for k, v := range it.labels {
+		r := labelReq{key: k, value: v}
+		if add {
+			m := g.labelIndex[r]
+			if m == nil {
+				m = map[itemKey]*item{}
+				g.labelIndex[r] = m
+			}
+			m[it.key] = it
+		} else if m := g.labelIndex[r]; m != nil {
+			if delete(m, it.key); len(m) == 0 {
+				delete(g.labelIndex, r)
+			}
 		}
 	}
 }

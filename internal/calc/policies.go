@@ -39,6 +39,7 @@ func (p *policyData) id() PolicyID {
 type polSel struct {
 	uid      string
 	sel      *selector.Selector
+	req      labelReq // a label equality every match satisfies (empty key: none)
 	policies map[policyKey]struct{}
 	matches  map[itemKey]*item
 }
@@ -150,10 +151,10 @@ func (g *Graph) upsertPolicy(pd *policyData, sel *selector.Selector) {
 	}
 	ps := g.polSels[pd.selUID]
 	if ps == nil {
-		ps = &polSel{uid: pd.selUID, sel: sel, policies: map[policyKey]struct{}{}, matches: map[itemKey]*item{}}
+		ps = &polSel{uid: pd.selUID, sel: sel, req: newLabelReq(sel), policies: map[policyKey]struct{}{}, matches: map[itemKey]*item{}}
 		g.polSels[pd.selUID] = ps
-		for _, it := range g.items {
-			if it.local && it.key.kind != kindNetSet && sel.EvaluateLabels(it) {
+		for _, it := range g.candidates(ps.req) {
+			if it.local && it.key.kind != kindNetSet && sel.Evaluate(it.labels) {
 				ps.matches[it.key] = it
 				it.pols[ps.uid] = struct{}{}
 			}

@@ -199,3 +199,36 @@ func isLabelChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '_' || c == '.' || c == '/' || c == '-'
 }
+
+// requiredLabel returns a label equality every match of the selector must
+// satisfy, when its canonical form has one at the top level (`k == "v"`
+// alone or as the first operand of the outermost &&; every namespaced
+// policy's selectors start with the namespace label), so the label index
+// evaluates the selector only against items carrying that label value.
+func requiredLabel(sel *selector.Selector) (key, value string, ok bool) {
+	s := sel.String()
+	grouped := strings.HasPrefix(s, "(")
+	if grouped {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && isLabelChar(s[i]) {
+		i++
+	}
+	key, rest := s[:i], s[i:]
+	if key == "" || key == "has" || key == "all" || key == "global" {
+		return "", "", false
+	}
+	rest, found := strings.CutPrefix(rest, ` == "`)
+	if !found {
+		return "", "", false
+	}
+	value, tail, found := strings.Cut(rest, `"`)
+	if !found {
+		return "", "", false
+	}
+	if grouped && strings.HasPrefix(tail, " && ") || !grouped && tail == "" {
+		return key, value, true
+	}
+	return "", "", false
+}

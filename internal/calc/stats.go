@@ -13,6 +13,8 @@ type Stats struct {
 	// ProfileItemRefs counts item→profile inheritance links;
 	// LocalProfileRefs counts local endpoint→profile uses.
 	ProfileItemRefs, LocalProfileRefs int
+	// LabelValues are distinct label key=value pairs in the label index.
+	LabelValues int
 	// PolicySelectors are distinct policy selectors; IPSetSelectors distinct
 	// selectors behind active IP sets.
 	PolicySelectors, IPSetSelectors int
@@ -30,8 +32,8 @@ type Stats struct {
 // Stats returns the current counts.
 func (g *Graph) Stats() Stats {
 	s := Stats{
-		Items: len(g.items), Profiles: len(g.profiles), Tiers: len(g.tiers), Policies: len(g.policies),
-		LocalProfileRefs: 0, PolicySelectors: len(g.polSels), IPSetSelectors: len(g.ipsetSels),
+		Items: len(g.items), LabelValues: len(g.labelIndex), Profiles: len(g.profiles), Tiers: len(g.tiers), Policies: len(g.policies),
+		PolicySelectors: len(g.polSels), IPSetSelectors: len(g.ipsetSels),
 		IPSets: len(g.ipsets), ActivePolicies: len(g.policyRefs), ActiveProfiles: len(g.profileRefs),
 		SentPolicies: len(g.sentPolicies), SentProfiles: len(g.sentProfiles),
 		SentEndpoints: len(g.sentWEPs) + len(g.sentHEPs),
