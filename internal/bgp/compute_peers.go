@@ -139,7 +139,7 @@ func (c *computation) nodePeers(self, other *v3.Node, d *Desired, typ PeerType, 
 			MaxRestartTime: DefaultMaxRestartTime,
 		}
 		if bp == nil {
-			// Mesh: the lower address connects, the higher waits.
+			// Mesh: the higher address connects, the lower waits.
 			p.Passive = fam.remote.Compare(fam.local) > 0
 			if c.def.NodeMeshMaxRestartTime != nil {
 				p.MaxRestartTime = c.def.NodeMeshMaxRestartTime.Duration

@@ -76,8 +76,9 @@ type Peer struct {
 	// RRClient marks the peer as our route-reflector client.
 	RRClient bool
 	// Passive means we wait for the peer to connect: mesh sessions are made
-	// one-directional (the lower address connects), as Calico does, so the
-	// two ends never race to open crossing connections.
+	// one-directional, as Calico does (the node with the higher address
+	// connects, the lower one waits), so the two ends never race to open
+	// crossing connections.
 	Passive bool
 	// Password is the TCP MD5 password ("" for none).
 	Password string

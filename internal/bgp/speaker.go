@@ -127,9 +127,14 @@ func (s *Speaker) Apply(ctx context.Context, d *Desired) error {
 	return s.reconcilePaths(d)
 }
 
-// startLocked starts BGP with the given identity and the best-path and
-// peer-state watches.
+// startLocked starts a fresh GoBGP server with the given identity and the
+// best-path and peer-state watches (a GoBGP server cannot be restarted
+// once stopped, so every start gets a new one).
 func (s *Speaker) startLocked(ctx context.Context, g globalKey) error {
+	lv := new(slog.LevelVar)
+	lv.Set(slog.LevelWarn)
+	s.srv = server.NewBgpServer(server.LoggerOption(s.cfg.Logger.With("component", "gobgp"), lv))
+	go s.srv.Serve()
 	port := int32(g.port)
 	global := &api.Global{
 		Asn:             g.asn,
@@ -138,6 +143,8 @@ func (s *Speaker) startLocked(ctx context.Context, g globalKey) error {
 		ListenAddresses: s.cfg.ListenAddresses,
 	}
 	if err := s.srv.StartBgp(ctx, &api.StartBgpRequest{Global: global}); err != nil {
+		_ = s.srv.StopBgp(ctx, &api.StopBgpRequest{})
+		s.srv = nil
 		return fmt.Errorf("start BGP (AS %d, router ID %s, port %d): %w", g.asn, g.routerID, g.port, err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
@@ -164,7 +171,9 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	// StopBgp also ends the server's loop; the next start makes a new one.
 	err := s.srv.StopBgp(ctx, &api.StopBgpRequest{})
+	s.srv = nil
 	s.running = false
 	clear(s.peers)
 	clear(s.paths)
@@ -174,13 +183,12 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops BGP and the embedded server.
+// Stop closes every session with a Cease notification (peers withdraw our
+// routes at once) and stops the embedded server. A later Apply starts a new one.
 func (s *Speaker) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.stopLocked(ctx)
-	s.srv.Stop()
-	return err
+	return s.stopLocked(ctx)
 }
 
 // reconcilePeers deletes peers no longer desired, adds new ones and

@@ -36,13 +36,13 @@ func (s *Speaker) Status(ctx context.Context) ([]PeerStatus, error) {
 	for a, p := range s.peers {
 		peers[a] = p
 	}
-	running := s.running
+	srv := s.srv
 	s.mu.Unlock()
-	if !running {
+	if srv == nil {
 		return nil, nil
 	}
 	var out []PeerStatus
-	err := s.srv.ListPeer(ctx, &api.ListPeerRequest{}, func(ap *api.Peer) {
+	err := srv.ListPeer(ctx, &api.ListPeerRequest{}, func(ap *api.Peer) {
 		if ap.State == nil {
 			return
 		}
