@@ -62,6 +62,11 @@ type AllocationAttribute struct {
 	AttrPrimary *string `json:"handle_id,omitempty"`
 	// AttrSecondary is free-form metadata: namespace, pod, node, type.
 	AttrSecondary map[string]string `json:"secondary,omitempty"`
+	// ReleasedAt is set when the allocation was released while an IP
+	// cooldown (IPAMConfiguration spec.ipCooldownSeconds) is configured:
+	// the ordinal stays taken until the cooldown has passed. Newer Calico
+	// has this field; omitted when unset.
+	ReleasedAt *metav1.Time `json:"releasedAt,omitempty"`
 }
 
 // IPAMBlockList is a list of IPAMBlocks.

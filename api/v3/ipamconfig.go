@@ -32,6 +32,17 @@ type IPAMConfigurationSpec struct {
 	StrictAffinity bool `json:"strictAffinity"`
 	// MaxBlocksPerHost caps how many blocks one host may claim; 0 = no cap.
 	MaxBlocksPerHost int32 `json:"maxBlocksPerHost,omitempty"`
+	// AutoAllocateBlocks lets hosts claim new blocks on demand; unset means
+	// true (Calico's default). With it false, hosts only use blocks they
+	// already hold, or borrow. Newer Calico has this field; the pinned API
+	// does not, so it is a pointer and omitted when unset, keeping documents
+	// without it byte-identical.
+	AutoAllocateBlocks *bool `json:"autoAllocateBlocks,omitempty"`
+	// IPCooldownSeconds keeps a released address out of use for this many
+	// seconds (its allocation stays in the block marked releasedAt); unset
+	// or 0 reuses addresses at once. Newer Calico has this field; omitted
+	// when unset.
+	IPCooldownSeconds *int32 `json:"ipCooldownSeconds,omitempty"`
 }
 
 // IPAMConfigurationList is a list of IPAMConfigurations.
@@ -54,10 +65,11 @@ func NewIPAMConfigurationList() *IPAMConfigurationList {
 }
 
 // Default does nothing: Calico's defaults (strictAffinity false,
-// maxBlocksPerHost 0 = unlimited) are the zero values.
+// maxBlocksPerHost 0 = unlimited, autoAllocateBlocks true, no cooldown) are
+// what the zero values and unset pointers mean.
 func (c *IPAMConfiguration) Default() {}
 
-// Validate checks the singleton name and the block cap.
+// Validate checks the singleton name, the block cap and the cooldown.
 func (c *IPAMConfiguration) Validate() error {
 	v := newValidator(KindIPAMConfiguration, &c.ObjectMeta)
 	v.name(&c.ObjectMeta, false)
@@ -66,6 +78,9 @@ func (c *IPAMConfiguration) Validate() error {
 	}
 	if c.Spec.MaxBlocksPerHost < 0 {
 		v.addf("spec.maxBlocksPerHost", "%d is negative; use 0 for no limit or a positive number of blocks", c.Spec.MaxBlocksPerHost)
+	}
+	if c.Spec.IPCooldownSeconds != nil && *c.Spec.IPCooldownSeconds < 0 {
+		v.addf("spec.ipCooldownSeconds", "%d is negative; use 0 (or leave it unset) to reuse released addresses at once", *c.Spec.IPCooldownSeconds)
 	}
 	return v.result()
 }

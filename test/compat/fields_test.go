@@ -20,6 +20,19 @@ type jsonField struct {
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
+// newerCalicoFields are fields that newer Calico releases have and the
+// pinned projectcalico/api module lacks. Tricolor carries them (as pointers
+// with omitempty, so a document without them encodes exactly as Calico's
+// types encode it) because IPAM reads and writes them. Each entry is the
+// field's path as compareTypes reports it and where Calico added it. Only
+// "not in Calico" is excused for these paths; every other check still
+// applies, and TestCompat_NewerCalicoFieldsStillNeeded fails once the pinned
+// module has the field (so the entry must then be removed).
+var newerCalicoFields = map[string]string{
+	"IPAMConfiguration.spec.autoAllocateBlocks": "projectcalico/calico api/pkg/apis/projectcalico/v3/ipamconfig.go (autoAllocateBlocks)",
+	"IPAMConfiguration.spec.ipCooldownSeconds":  "projectcalico/calico#12638 (IP cooldown: IPCooldownSeconds)",
+}
+
 // fieldsOf flattens a struct type's JSON fields, following embedded
 // structs the way encoding/json does.
 func fieldsOf(t reflect.Type) map[string]jsonField {
@@ -122,6 +135,12 @@ func compareTypes(path string, ours, theirs reflect.Type, seen map[[2]reflect.Ty
 			switch {
 			case !inOurs:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: missing in ours", path, k))
+			case !inTheirs && newerCalicoFields[path+"."+k] != "":
+				// Allowed: a field of a newer Calico (see newerCalicoFields).
+				// It must still be optional so older documents round-trip.
+				if !a.omitempty || a.typ.Kind() != reflect.Pointer {
+					*diffs = append(*diffs, fmt.Sprintf("%s.%s: a newer-Calico field must be a pointer with omitempty", path, k))
+				}
 			case !inTheirs:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: not in Calico", path, k))
 			default:
@@ -158,4 +177,49 @@ func TestCompat_FieldsMatchCalico(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCompat_NewerCalicoFieldsStillNeeded keeps newerCalicoFields honest:
+// every entry must name a field Tricolor has and the pinned Calico lacks.
+func TestCompat_NewerCalicoFieldsStillNeeded(t *testing.T) {
+	s := calicoScheme(t)
+	for path := range newerCalicoFields {
+		parts := strings.Split(path, ".")
+		kind := parts[0]
+		theirs, err := s.New(calicov3.SchemeGroupVersion.WithKind(kind))
+		if err != nil {
+			t.Errorf("%s: Calico has no kind %s: %v", path, kind, err)
+			continue
+		}
+		ours, err := v3.NewResource(kind)
+		if err != nil {
+			t.Errorf("%s: Tricolor has no kind %s: %v", path, kind, err)
+			continue
+		}
+		to, tt := reflect.TypeOf(ours), reflect.TypeOf(theirs)
+		for i, name := range parts[1:] {
+			last := i == len(parts)-2
+			fo, okO := fieldsOf(deref(to))[name]
+			ft, okT := fieldsOf(deref(tt))[name]
+			switch {
+			case !okO:
+				t.Errorf("%s: Tricolor has no field %q; remove the entry", path, name)
+			case last && okT:
+				t.Errorf("%s: the pinned Calico API has this field now; remove it from newerCalicoFields", path)
+			case !last && !okT:
+				t.Errorf("%s: Calico has no field %q on the way to the entry", path, name)
+			}
+			if !okO || !okT {
+				break
+			}
+			to, tt = fo.typ, ft.typ
+		}
+	}
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
