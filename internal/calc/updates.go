@@ -300,24 +300,61 @@ type ConfigUpdate struct {
 // has not mentioned.
 type InSync struct{}
 
-// Key implementations.
+// Key implementations: an update and its removal share a key.
 
-func (u IPSetUpdate) Key() string            { return "ipset/" + u.ID }
-func (u IPSetDelta) Key() string             { return "ipset/" + u.ID }
-func (u IPSetRemove) Key() string            { return "ipset/" + u.ID }
-func (u ActivePolicyUpdate) Key() string     { return "policy/" + u.ID.Tier + "/" + u.ID.String() }
-func (u ActivePolicyRemove) Key() string     { return "policy/" + u.ID.Tier + "/" + u.ID.String() }
-func (u ActiveProfileUpdate) Key() string    { return "profile/" + u.Name }
-func (u ActiveProfileRemove) Key() string    { return "profile/" + u.Name }
+// Key implements Update.
+func (u IPSetUpdate) Key() string { return "ipset/" + u.ID }
+
+// Key implements Update.
+func (u IPSetDelta) Key() string { return "ipset/" + u.ID }
+
+// Key implements Update.
+func (u IPSetRemove) Key() string { return "ipset/" + u.ID }
+
+// Key implements Update.
+func (u ActivePolicyUpdate) Key() string { return "policy/" + u.ID.Tier + "/" + u.ID.String() }
+
+// Key implements Update.
+func (u ActivePolicyRemove) Key() string { return "policy/" + u.ID.Tier + "/" + u.ID.String() }
+
+// Key implements Update.
+func (u ActiveProfileUpdate) Key() string { return "profile/" + u.Name }
+
+// Key implements Update.
+func (u ActiveProfileRemove) Key() string { return "profile/" + u.Name }
+
+// Key implements Update.
 func (u WorkloadEndpointUpdate) Key() string { return "wep/" + u.ID.Namespace + "/" + u.ID.Name }
+
+// Key implements Update.
 func (u WorkloadEndpointRemove) Key() string { return "wep/" + u.ID.Namespace + "/" + u.ID.Name }
-func (u HostEndpointUpdate) Key() string     { return "hep/" + u.Name }
-func (u HostEndpointRemove) Key() string     { return "hep/" + u.Name }
-func (u RouteUpdate) Key() string            { return "route/" + u.Route.Dst }
-func (u RouteRemove) Key() string            { return "route/" + u.Dst }
-func (u IPPoolUpdate) Key() string           { return "pool/" + u.Name }
-func (u IPPoolRemove) Key() string           { return "pool/" + u.Name }
-func (u VTEPUpdate) Key() string             { return "vtep/" + u.VTEP.Node }
-func (u VTEPRemove) Key() string             { return "vtep/" + u.Node }
-func (u ConfigUpdate) Key() string           { return "config" }
-func (u InSync) Key() string                 { return "in-sync" }
+
+// Key implements Update.
+func (u HostEndpointUpdate) Key() string { return "hep/" + u.Name }
+
+// Key implements Update.
+func (u HostEndpointRemove) Key() string { return "hep/" + u.Name }
+
+// Key implements Update.
+func (u RouteUpdate) Key() string { return "route/" + u.Route.Dst }
+
+// Key implements Update.
+func (u RouteRemove) Key() string { return "route/" + u.Dst }
+
+// Key implements Update.
+func (u IPPoolUpdate) Key() string { return "pool/" + u.Name }
+
+// Key implements Update.
+func (u IPPoolRemove) Key() string { return "pool/" + u.Name }
+
+// Key implements Update.
+func (u VTEPUpdate) Key() string { return "vtep/" + u.VTEP.Node }
+
+// Key implements Update.
+func (u VTEPRemove) Key() string { return "vtep/" + u.Node }
+
+// Key implements Update.
+func (u ConfigUpdate) Key() string { return "config" }
+
+// Key implements Update.
+func (u InSync) Key() string { return "in-sync" }
