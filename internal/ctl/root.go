@@ -99,6 +99,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.labelCommand(),
 		a.validateCommand(),
 		a.versionCommand(),
+		a.ipamCommand(),
 	)
 	return root
 }
