@@ -25,6 +25,10 @@
 // Output formats (printer.go, columns.go): ps and wide tables with Calico's
 // per-kind columns, custom-columns, yaml, json, go-template(-file).
 //
-// Imports: internal/client, api/v3, internal/datastore/memory (offline
-// validate), cobra, sigs.k8s.io/yaml.
+// ipam_*.go are `calicoctl ipam show|check|release|configure|split`, over
+// internal/ipam on the same backend (docs/ctl.md, "calicoctl ipam").
+//
+// Imports: internal/client, internal/ipam, api/v3, internal/datastore
+// (keys for IPAM's CAS deletes) and its memory backend (offline validate),
+// cobra, sigs.k8s.io/yaml.
 package ctl
