@@ -60,6 +60,10 @@ type Speaker struct {
 	paths   map[netip.Prefix]Advertisement
 	nextHop [2]netip.Addr // IPv4, IPv6 next hop the paths were added with
 	cancel  context.CancelFunc
+	// policyFP fingerprints the policies last set; policyAssigned says the
+	// global assignment exists on the current server.
+	policyFP       string
+	policyAssigned bool
 
 	// stateMu guards since; GoBGP's event goroutine takes it, so it is
 	// separate from mu, which is held across calls into GoBGP.
@@ -118,13 +122,16 @@ func (s *Speaker) Apply(ctx context.Context, d *Desired) error {
 			return err
 		}
 	}
-	if err := s.reconcilePolicies(ctx, d); err != nil {
+	polChanged, err := s.reconcilePolicies(ctx, d)
+	if err != nil {
 		return err
 	}
-	if err := s.reconcilePeers(ctx, d); err != nil {
-		return err
+	errPeers := s.reconcilePeers(ctx, d)
+	errPaths := s.reconcilePaths(d)
+	if polChanged {
+		s.softResetAll(ctx)
 	}
-	return s.reconcilePaths(d)
+	return joinErrs(nonNil(errPeers, errPaths))
 }
 
 // startLocked starts a fresh GoBGP server with the given identity and the
@@ -177,6 +184,7 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 	s.running = false
 	clear(s.peers)
 	clear(s.paths)
+	s.policyFP, s.policyAssigned = "", false
 	if err != nil {
 		return fmt.Errorf("stop BGP: %w", err)
 	}
@@ -204,7 +212,7 @@ func (s *Speaker) reconcilePeers(ctx context.Context, d *Desired) error {
 	var errs []error
 	for addr, have := range s.peers {
 		w, ok := want[addr]
-		if ok && reflect.DeepEqual(w, have) {
+		if ok && sessionEqual(w, have) {
 			continue
 		}
 		if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: addr.String()}); err != nil {
@@ -280,9 +288,6 @@ func (s *Speaker) apiPeer(d *Desired, p Peer) *api.Peer {
 		// router (multihop); directly connected peers are unaffected.
 		ap.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: 255}
 	}
-	if pol := peerPolicies(p); pol != nil {
-		ap.ApplyPolicy = pol
-	}
 	return ap
 }
 
@@ -299,6 +304,26 @@ func (s *Speaker) onPeerUpdate(ev *apiutil.WatchEventMessage_PeerEvent, ts time.
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	s.since[ev.Peer.State.NeighborAddress] = ts
+}
+
+// sessionEqual compares what the session itself is configured with;
+// next-hop modes and filters live in the global policies, so changing them
+// does not restart the session.
+func sessionEqual(a, b Peer) bool {
+	for _, p := range []*Peer{&a, &b} {
+		p.Filters, p.KeepOriginalNextHop, p.NextHopSelf = nil, false, false
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func nonNil(errs ...error) []error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func joinErrs(errs []error) error {
