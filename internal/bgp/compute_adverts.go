@@ -175,7 +175,27 @@ func (c *computation) usedFilters(d *Desired) map[string]v3.BGPFilterSpec {
 	out := map[string]v3.BGPFilterSpec{}
 	for _, p := range d.Peers {
 		for _, f := range p.Filters {
-			out[f] = c.filters[f].Spec
+			if _, seen := out[f]; seen {
+				continue
+			}
+			s := c.filters[f].Spec
+			out[f] = s
+			n := 0
+			for _, r := range s.ExportV4 {
+				n += btoi(r.Interface != "")
+			}
+			for _, r := range s.ImportV4 {
+				n += btoi(r.Interface != "")
+			}
+			for _, r := range s.ExportV6 {
+				n += btoi(r.Interface != "")
+			}
+			for _, r := range s.ImportV6 {
+				n += btoi(r.Interface != "")
+			}
+			if n > 0 {
+				c.problemf("bgpfilter %q: %d rule(s) match on interface, which Tricolor's BGP agent does not support yet; those rules are ignored (remove the interface field to apply them by prefix)", f, n)
+			}
 		}
 	}
 	return out
@@ -187,4 +207,11 @@ func comparePrefix(a, b netip.Prefix) int {
 		return c
 	}
 	return a.Bits() - b.Bits()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

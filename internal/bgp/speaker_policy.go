@@ -65,17 +65,17 @@ func buildPolicySpec(d *Desired) policySpec {
 			f := d.Filters[name]
 			if p.Address.Is4() {
 				for _, r := range f.ExportV4 {
-					ps.exports = append(ps.exports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV4(r.PrefixLength), r.Source, r.Action, 32)...)
+					ps.exports = append(ps.exports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV4(r.PrefixLength), r.Source, r.Interface, r.Action, 32)...)
 				}
 				for _, r := range f.ImportV4 {
-					ps.imports = append(ps.imports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV4(r.PrefixLength), r.Source, r.Action, 32)...)
+					ps.imports = append(ps.imports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV4(r.PrefixLength), r.Source, r.Interface, r.Action, 32)...)
 				}
 			} else {
 				for _, r := range f.ExportV6 {
-					ps.exports = append(ps.exports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV6(r.PrefixLength), r.Source, r.Action, 128)...)
+					ps.exports = append(ps.exports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV6(r.PrefixLength), r.Source, r.Interface, r.Action, 128)...)
 				}
 				for _, r := range f.ImportV6 {
-					ps.imports = append(ps.imports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV6(r.PrefixLength), r.Source, r.Action, 128)...)
+					ps.imports = append(ps.imports, ruleStmts(p.Address, r.CIDR, r.MatchOperator, plV6(r.PrefixLength), r.Source, r.Interface, r.Action, 128)...)
 				}
 			}
 		}
@@ -102,7 +102,14 @@ func plV6(p *v3.BGPFilterPrefixLengthV6) [2]*int32 {
 // In/NotIn match prefixes inside it (lengths CIDR..max); Not* invert the
 // match. Source RemotePeers means routes learned from peers: one statement
 // per route type (GoBGP matches one type per condition).
-func ruleStmts(peer netip.Addr, cidr string, op v3.BGPFilterMatchOperator, pl [2]*int32, src v3.BGPFilterMatchSource, action v3.BGPFilterAction, bits int) []stmt {
+//
+// Rules with an interface condition are skipped (Compute reports them): we
+// do not export interface routes yet, so such a rule could only match
+// wrongly.
+func ruleStmts(peer netip.Addr, cidr string, op v3.BGPFilterMatchOperator, pl [2]*int32, src v3.BGPFilterMatchSource, iface string, action v3.BGPFilterAction, bits int) []stmt {
+	if iface != "" {
+		return nil
+	}
 	s := stmt{neighbor: peer, action: api.RouteAction_ROUTE_ACTION_ACCEPT}
 	if action == v3.FilterActionReject {
 		s.action = api.RouteAction_ROUTE_ACTION_REJECT
