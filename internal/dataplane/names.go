@@ -1,0 +1,108 @@
+package dataplane
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/tricolor-net/tricolor/internal/calc"
+)
+
+// TableName is the name of our nftables table (family inet: one table
+// holds IPv4 and IPv6; sets come in an s4-/s6- pair per calc IP set).
+const TableName = "calico"
+
+// Names of the fixed chains, sets and maps. Per-object names are built by
+// the functions below; every name is also the sweep rule: the whole table
+// is ours, so anything in it that the desired state lacks is removed once
+// the datastore is in sync.
+const (
+	chainForward     = "filter-forward"
+	chainInput       = "filter-input"
+	chainOutput      = "filter-output"
+	chainRawPre      = "raw-prerouting"
+	chainRawOut      = "raw-output"
+	chainManglePre   = "mangle-prerouting"
+	chainNATPost     = "nat-postrouting"
+	chainFromWLDisp  = "from-wl-dispatch"
+	chainToWLDisp    = "to-wl-dispatch"
+	chainFromHEPDisp = "from-hep-dispatch"
+	chainToHEPDisp   = "to-hep-dispatch"
+
+	mapFromWL  = "from-wl"
+	mapToWL    = "to-wl"
+	mapFromHEP = "from-hep"
+	mapToHEP   = "to-hep"
+
+	setAllPools4  = "pools4"
+	setAllPools6  = "pools6"
+	setMasqPools4 = "masq-pools4"
+	setMasqPools6 = "masq-pools6"
+)
+
+// maxNameLen keeps generated names well under nft's 256-byte limit; longer
+// names are shortened with a hash suffix.
+const maxNameLen = 200
+
+// safeName makes prefix+s a valid nft identifier: k8s names (lowercase
+// alphanumerics, '-', '.') and '/' pass through; anything else (':' in set
+// IDs) becomes '.'.
+func safeName(prefix, s string) string {
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.', r == '/':
+			return r
+		}
+		return '.'
+	}, s)
+	name := prefix + clean
+	if len(name) > maxNameLen || clean != s && strings.Contains(s, ".") {
+		// Too long, or the substitution could collide with a name that
+		// really has a '.': keep a readable head and make it unique.
+		sum := sha256.Sum256([]byte(s))
+		head := name
+		if len(head) > maxNameLen-17 {
+			head = head[:maxNameLen-17]
+		}
+		name = head + "-" + hex.EncodeToString(sum[:8])
+	}
+	return name
+}
+
+// policyKey renders "tier/name" or "tier/namespace/name".
+func policyKey(id calc.PolicyID) string { return id.Tier + "/" + id.String() }
+
+// policyChain is the chain of a policy's rules for one direction
+// ("pi-" inbound, "po-" outbound, Calico's prefixes).
+func policyChain(id calc.PolicyID, inbound bool) string {
+	if inbound {
+		return safeName("pi-", policyKey(id))
+	}
+	return safeName("po-", policyKey(id))
+}
+
+// profileChain is the chain of a profile's rules for one direction.
+func profileChain(name string, inbound bool) string {
+	if inbound {
+		return safeName("pri-", name)
+	}
+	return safeName("pro-", name)
+}
+
+// fromWLChain / toWLChain are a workload interface's endpoint chains:
+// egress policy (traffic from the workload) and ingress policy (to it).
+func fromWLChain(iface string) string { return safeName("fw-", iface) }
+func toWLChain(iface string) string   { return safeName("tw-", iface) }
+
+// fromHEPChain / toHEPChain are a host interface's endpoint chains.
+func fromHEPChain(iface string) string { return safeName("fh-", iface) }
+func toHEPChain(iface string) string   { return safeName("th-", iface) }
+
+// ipSetName is the nft set holding the family-4 or family-6 members of a
+// calc IP set.
+func ipSetName(id string, family int) string {
+	if family == 6 {
+		return safeName("s6-", id)
+	}
+	return safeName("s4-", id)
+}

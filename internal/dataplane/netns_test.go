@@ -1,0 +1,272 @@
+package dataplane
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Network-namespace plumbing for the privileged tests. Everything happens in
+// namespaces created here (iproute2's /run/netns/<name>) and deleted in
+// t.Cleanup; nothing is added to the root namespace.
+
+type netns struct{ name string }
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s creates network namespaces and nftables tables", t.Name())
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("needs the nft binary (Debian package nftables)")
+	}
+}
+
+func newNetns(t *testing.T, tag string) *netns {
+	t.Helper()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	n := &netns{name: "tcdp-" + tag + "-" + hex.EncodeToString(b)}
+	run(t, "ip", "netns", "add", n.name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.name).Run() })
+	n.ip(t, "link", "set", "lo", "up")
+	return n
+}
+
+func (n *netns) ip(t *testing.T, args ...string) string {
+	t.Helper()
+	return run(t, "ip", append([]string{"-n", n.name}, args...)...)
+}
+
+func (n *netns) exec(t *testing.T, cmd string, args ...string) string {
+	t.Helper()
+	return run(t, "ip", append([]string{"netns", "exec", n.name, cmd}, args...)...)
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// do runs fn on an OS thread switched into the namespace, so sockets it
+// opens and processes it starts (nft) live there. The thread is thrown away
+// afterwards rather than switched back.
+func (n *netns) do(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		f, err := os.Open("/run/netns/" + n.name)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", n.name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// pod is a workload namespace wired to the node as Calico's CNI does.
+type pod struct {
+	ns    *netns
+	iface string // host-side veth in the node namespace
+	ip    string
+}
+
+// wirePod creates a pod namespace: veth iface (node side, proxy ARP, MAC
+// ee:ee:ee:ee:ee:ee, /32 route scope link) ↔ eth0 (pod side, addr/32,
+// 169.254.1.1 gateway).
+func wirePod(t *testing.T, node *netns, tag, iface, addr string) *pod {
+	t.Helper()
+	p := &pod{ns: newNetns(t, tag), iface: iface, ip: addr}
+	node.ip(t, "link", "add", iface, "address", "ee:ee:ee:ee:ee:ee", "type", "veth", "peer", "name", "eth0", "netns", p.ns.name)
+	node.exec(t, "sysctl", "-qw", "net.ipv4.conf."+iface+".proxy_arp=1", "net.ipv4.neigh."+iface+".proxy_delay=0")
+	node.ip(t, "link", "set", iface, "up")
+	node.ip(t, "route", "add", addr+"/32", "dev", iface, "scope", "link")
+	p.ns.ip(t, "addr", "add", addr+"/32", "dev", "eth0")
+	p.ns.ip(t, "link", "set", "eth0", "up")
+	p.ns.ip(t, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
+	p.ns.ip(t, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+	return p
+}
+
+// Probes: TCP connect + echo, UDP echo, ICMP echo.
+type probe struct {
+	proto string // tcp, udp, icmp
+	port  int
+}
+
+func (p probe) String() string {
+	if p.proto == "icmp" {
+		return "icmp"
+	}
+	return fmt.Sprintf("%s/%d", p.proto, p.port)
+}
+
+var probes = []probe{{"tcp", 80}, {"tcp", 8080}, {"udp", 53}, {"icmp", 0}}
+
+// probeTimeout bounds a probe that gets no answer (dropped traffic).
+const probeTimeout = 400 * time.Millisecond
+
+// serveEcho starts TCP and UDP echo servers for every probe port inside the
+// pod namespace (closed in t.Cleanup).
+func serveEcho(t *testing.T, p *pod) {
+	t.Helper()
+	for _, pr := range probes {
+		switch pr.proto {
+		case "tcp":
+			var l net.Listener
+			if err := p.ns.do(func() (err error) { l, err = net.Listen("tcp4", fmt.Sprintf(":%d", pr.port)); return }); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						buf := make([]byte, 64)
+						for {
+							_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+							n, err := c.Read(buf)
+							if err != nil {
+								return
+							}
+							if _, err := c.Write(buf[:n]); err != nil {
+								return
+							}
+						}
+					}()
+				}
+			}()
+		case "udp":
+			var pc net.PacketConn
+			if err := p.ns.do(func() (err error) { pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", pr.port)); return }); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pc.Close() })
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					n, addr, err := pc.ReadFrom(buf)
+					if err != nil {
+						return
+					}
+					_, _ = pc.WriteTo(buf[:n], addr)
+				}
+			}()
+		}
+	}
+}
+
+// reach runs one probe from src to dst and reports whether it got an answer.
+func reach(src, dst *pod, pr probe) bool {
+	ok := false
+	err := src.ns.do(func() error {
+		deadline := time.Now().Add(probeTimeout)
+		switch pr.proto {
+		case "tcp":
+			c, err := net.DialTimeout("tcp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)), probeTimeout)
+			if err != nil {
+				return nil
+			}
+			defer c.Close()
+			_ = c.SetDeadline(deadline)
+			ok = echo(c)
+		case "udp":
+			c, err := net.Dial("udp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)))
+			if err != nil {
+				return nil
+			}
+			defer c.Close()
+			_ = c.SetDeadline(deadline)
+			ok = echo(c)
+		case "icmp":
+			ok = ping(dst.ip, deadline)
+		}
+		return nil
+	})
+	return err == nil && ok
+}
+
+func echo(c net.Conn) bool {
+	msg := []byte("tricolor")
+	if _, err := c.Write(msg); err != nil {
+		return false
+	}
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	return err == nil && string(buf[:n]) == string(msg)
+}
+
+var icmpSeq uint32
+var icmpMu sync.Mutex
+
+// ping sends one ICMP echo request over a raw socket and waits for the
+// matching reply.
+func ping(dst string, deadline time.Time) bool {
+	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	icmpMu.Lock()
+	icmpSeq++
+	// A fresh identifier per probe: conntrack keys ICMP echo flows by it,
+	// and a reused one would ride an earlier case's established entry.
+	id, seq := uint16(icmpSeq*7919+uint32(os.Getpid())), uint16(icmpSeq)
+	icmpMu.Unlock()
+	msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq), 't', 'c'}
+	binary.BigEndian.PutUint16(msg[2:], icmpChecksum(msg))
+	if _, err := c.WriteTo(msg, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
+		return false
+	}
+	_ = c.SetReadDeadline(deadline)
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			return false
+		}
+		if n >= 8 && buf[0] == 0 && from.String() == dst && binary.BigEndian.Uint16(buf[4:]) == id && binary.BigEndian.Uint16(buf[6:]) == seq {
+			return true
+		}
+	}
+}
+
+func icmpChecksum(b []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return ^uint16(sum)
+}

@@ -1,0 +1,271 @@
+package nft
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Reconciler keeps one nftables table equal to a desired Table with minimal,
+// atomic transactions. It caches what it believes the kernel holds; the
+// cache is (re)built from the kernel on first use, after a failed
+// transaction and whenever Invalidate is called (the periodic resync), so
+// drift — a rule, element or chain changed by hand — is found and repaired.
+// It is not safe for concurrent use.
+type Reconciler struct {
+	nft    knftables.Interface
+	log    *slog.Logger
+	family knftables.Family
+	table  string
+	actual *state
+}
+
+// NewReconciler returns a Reconciler for the table nft was created for
+// (family/table are only used in messages).
+func NewReconciler(nft knftables.Interface, family knftables.Family, table string, log *slog.Logger) *Reconciler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Reconciler{nft: nft, log: log, family: family, table: table}
+}
+
+// Result says what one Sync changed.
+type Result struct {
+	// Operations is the number of commands in the transaction (0: nothing
+	// differed and nothing was run).
+	Operations int
+	// ChainsWritten counts chains created or flushed and refilled.
+	ChainsWritten int
+	// ChainsDeleted, SetsDeleted count objects pruned.
+	ChainsDeleted, SetsDeleted int
+	// ElementsAdded, ElementsRemoved count set and map element changes.
+	ElementsAdded, ElementsRemoved int
+	// Drift is the number of objects the kernel held differently from our
+	// cache when it was read back (0 when no read-back happened).
+	Drift int
+}
+
+// Invalidate makes the next Sync read the table back from the kernel first.
+func (r *Reconciler) Invalidate() { r.actual = nil }
+
+// Sync makes the kernel table equal to want. With prune false nothing is
+// removed (no chains, sets, maps, set or map elements): that is how the
+// first applies after a restart run, before the datastore is in sync.
+// Order inside the one transaction: table, sets and maps and their new
+// elements, chains, chain contents (flush + refill of the chains that
+// differ), map element changes, then removals — map elements, set elements,
+// chains (flushed first, so chains that jump to each other can go in one
+// go), and last the sets and maps no rule uses any more.
+func (r *Reconciler) Sync(ctx context.Context, want *Table, prune bool) (Result, error) {
+	var res Result
+	if r.actual == nil {
+		st, err := readState(ctx, r.nft)
+		if err != nil {
+			return res, fmt.Errorf("read back table %s %s: %w", r.family, r.table, err)
+		}
+		r.actual = st
+	}
+	return r.syncFrom(ctx, want, prune, res)
+}
+
+// ReadBack re-reads the kernel's table and returns how many objects differ
+// from the cache (drift). The next Sync repairs them.
+func (r *Reconciler) ReadBack(ctx context.Context) (int, error) {
+	st, err := readState(ctx, r.nft)
+	if err != nil {
+		r.actual = nil
+		return 0, fmt.Errorf("read back table %s %s: %w", r.family, r.table, err)
+	}
+	drift := 0
+	if r.actual != nil {
+		drift = diffCount(r.actual, st)
+	}
+	r.actual = st
+	return drift, nil
+}
+
+func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res Result) (Result, error) {
+	have := r.actual
+	next := cloneState(have)
+	tx := r.nft.NewTransaction()
+
+	if !have.tableExists {
+		tx.Add(&knftables.Table{Comment: knftables.PtrTo("owned by tricolor (calico-node felix); do not edit")})
+		next.tableExists = true
+	}
+
+	// Sets and maps, and their new elements, before any rule uses them.
+	for _, name := range sortedKeys(want.Sets) {
+		s := want.Sets[name]
+		cur, exists := have.sets[name]
+		if !exists {
+			set := &knftables.Set{Name: name, Type: s.Type}
+			if s.Interval {
+				set.Flags = []knftables.SetFlag{knftables.IntervalFlag}
+			}
+			if s.Comment != "" {
+				set.Comment = knftables.PtrTo(sanitizeComment(s.Comment))
+			}
+			tx.Add(set)
+			cur = map[string]struct{}{}
+		}
+		nextElems := maps.Clone(cur)
+		for _, k := range sortedKeys(s.Elements) {
+			if _, ok := cur[k]; !ok {
+				tx.Add(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
+				nextElems[k] = struct{}{}
+				res.ElementsAdded++
+			}
+		}
+		next.sets[name] = nextElems
+	}
+	for _, name := range sortedKeys(want.Maps) {
+		m := want.Maps[name]
+		if _, exists := have.maps[name]; !exists {
+			mp := &knftables.Map{Name: name, Type: m.Type}
+			if m.Comment != "" {
+				mp.Comment = knftables.PtrTo(sanitizeComment(m.Comment))
+			}
+			tx.Add(mp)
+			next.maps[name] = map[string]string{}
+		}
+	}
+
+	// Chains: create the missing ones first so that jumps between new
+	// chains resolve, then fill the ones whose rules differ.
+	for _, name := range sortedKeys(want.Chains) {
+		c := want.Chains[name]
+		if _, ok := have.chains[name]; ok {
+			continue
+		}
+		ch := &knftables.Chain{Name: name}
+		if c.Base != nil {
+			ch.Type = knftables.PtrTo(c.Base.Type)
+			ch.Hook = knftables.PtrTo(c.Base.Hook)
+			ch.Priority = knftables.PtrTo(c.Base.Priority)
+		}
+		tx.Add(ch)
+		next.chains[name] = []string{}
+	}
+	for _, name := range sortedKeys(want.Chains) {
+		c := want.Chains[name]
+		comments := c.comments()
+		cur, exists := have.chains[name]
+		if exists && slices.Equal(cur, comments) {
+			continue
+		}
+		if exists && len(cur) > 0 {
+			tx.Flush(&knftables.Chain{Name: name})
+		}
+		for i, rule := range c.Rules {
+			tx.Add(&knftables.Rule{Chain: name, Rule: rule.Text, Comment: knftables.PtrTo(comments[i])})
+		}
+		next.chains[name] = comments
+		res.ChainsWritten++
+	}
+
+	// Map elements (verdicts point at chains that now exist).
+	for _, name := range sortedKeys(want.Maps) {
+		m := want.Maps[name]
+		cur := have.maps[name]
+		nextElems := maps.Clone(next.maps[name])
+		for _, k := range sortedKeys(m.Elements) {
+			v := m.Elements[k]
+			old, ok := cur[k]
+			if ok && old == v {
+				continue
+			}
+			if ok {
+				tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
+			}
+			tx.Add(&knftables.Element{Map: name, Key: strings.Split(k, " . "), Value: strings.Split(v, " . ")})
+			nextElems[k] = v
+			res.ElementsAdded++
+		}
+		if prune {
+			for _, k := range sortedKeys(cur) {
+				if _, ok := m.Elements[k]; !ok {
+					tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
+					delete(nextElems, k)
+					res.ElementsRemoved++
+				}
+			}
+		}
+		next.maps[name] = nextElems
+	}
+
+	if prune {
+		for _, name := range sortedKeys(want.Sets) {
+			for _, k := range sortedKeys(have.sets[name]) {
+				if _, ok := want.Sets[name].Elements[k]; !ok {
+					tx.Delete(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
+					delete(next.sets[name], k)
+					res.ElementsRemoved++
+				}
+			}
+		}
+		// Maps we no longer want: their elements may point at chains that
+		// are about to go, so the maps go before the chains.
+		for _, name := range sortedKeys(have.maps) {
+			if _, ok := want.Maps[name]; !ok {
+				tx.Delete(&knftables.Map{Name: name})
+				delete(next.maps, name)
+				res.SetsDeleted++
+			}
+		}
+		var gone []string
+		for _, name := range sortedKeys(have.chains) {
+			if _, ok := want.Chains[name]; !ok {
+				gone = append(gone, name)
+				if len(have.chains[name]) > 0 {
+					tx.Flush(&knftables.Chain{Name: name})
+				}
+			}
+		}
+		for _, name := range gone {
+			tx.Delete(&knftables.Chain{Name: name})
+			delete(next.chains, name)
+			res.ChainsDeleted++
+		}
+		for _, name := range sortedKeys(have.sets) {
+			if _, ok := want.Sets[name]; !ok {
+				tx.Delete(&knftables.Set{Name: name})
+				delete(next.sets, name)
+				res.SetsDeleted++
+			}
+		}
+	}
+
+	res.Operations = tx.NumOperations()
+	if res.Operations == 0 {
+		return res, nil
+	}
+	if err := r.nft.Run(ctx, tx); err != nil {
+		// We no longer know what the kernel holds: read it back next time.
+		r.actual = nil
+		return res, fmt.Errorf("nftables transaction on table %s %s (%d operations) failed; the table is unchanged and the next apply re-reads it: %w",
+			r.family, r.table, res.Operations, err)
+	}
+	r.actual = next
+	return res, nil
+}
+
+func cloneState(s *state) *state {
+	out := newState()
+	out.tableExists = s.tableExists
+	for k, v := range s.chains {
+		out.chains[k] = v
+	}
+	for k, v := range s.sets {
+		out.sets[k] = maps.Clone(v)
+	}
+	for k, v := range s.maps {
+		out.maps[k] = maps.Clone(v)
+	}
+	return out
+}

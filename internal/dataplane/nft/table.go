@@ -1,0 +1,137 @@
+package nft
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Table is the desired content of the one table the Reconciler owns. Build a
+// fresh Table for every Sync; the Reconciler never keeps a reference to it.
+type Table struct {
+	Chains map[string]*Chain
+	Sets   map[string]*Set
+	Maps   map[string]*Map
+}
+
+// NewTable returns an empty desired table.
+func NewTable() *Table {
+	return &Table{Chains: map[string]*Chain{}, Sets: map[string]*Set{}, Maps: map[string]*Map{}}
+}
+
+// Chain is a desired chain: a base chain when Base is set, a regular chain
+// (only reachable by jump/goto) otherwise.
+type Chain struct {
+	Name  string
+	Base  *BaseChain
+	Rules []Rule
+}
+
+// BaseChain is where a base chain hooks into netfilter.
+type BaseChain struct {
+	Type     knftables.BaseChainType
+	Hook     knftables.BaseChainHook
+	Priority knftables.BaseChainPriority
+}
+
+// Rule is one rule in nft syntax plus a human description. The Reconciler
+// stores "<Comment> #<hash>" as the rule's comment: the hash covers the rule
+// text and description, so reading comments back tells whether a chain holds
+// exactly the rules we want (the rule text itself cannot be read back
+// reliably: nft rewrites it).
+type Rule struct {
+	Text    string
+	Comment string
+}
+
+// Set is a desired named set. Elements are keys as nft lists them back
+// (concatenations joined with " . ", IPv4 /32 and IPv6 /128 written as bare
+// addresses).
+type Set struct {
+	Name     string
+	Type     string
+	Interval bool
+	Comment  string
+	Elements map[string]struct{}
+}
+
+// Map is a desired named map (we use verdict maps: "ifname : verdict").
+type Map struct {
+	Name     string
+	Type     string
+	Comment  string
+	Elements map[string]string // key → value ("goto fw-cali1234")
+}
+
+// AddChain adds (or replaces) a chain and returns it.
+func (t *Table) AddChain(name string, base *BaseChain) *Chain {
+	c := &Chain{Name: name, Base: base}
+	t.Chains[name] = c
+	return c
+}
+
+// Add appends a rule to the chain.
+func (c *Chain) Add(text, comment string) {
+	c.Rules = append(c.Rules, Rule{Text: text, Comment: comment})
+}
+
+// maxComment is nft's limit on a comment's length.
+const maxComment = 128
+
+// hashLen is how many hex digits of the rule hash go into a comment.
+const hashLen = 12
+
+// fullComment is the comment stored in the kernel for r.
+func (r Rule) fullComment() string {
+	sum := sha256.Sum256([]byte(r.Text + "\x00" + r.Comment))
+	h := hex.EncodeToString(sum[:])[:hashLen]
+	desc := sanitizeComment(r.Comment)
+	if room := maxComment - hashLen - 2; len(desc) > room {
+		desc = desc[:room]
+	}
+	return desc + " #" + h
+}
+
+// sanitizeComment drops characters nft's quoted strings cannot hold.
+func sanitizeComment(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// comments returns the comments the kernel should hold for c, in order.
+func (c *Chain) comments() []string {
+	out := make([]string, len(c.Rules))
+	for i, r := range c.Rules {
+		out[i] = r.fullComment()
+	}
+	return out
+}
+
+// ElementKey normalises a set member to the form nft lists it in: a CIDR
+// covering one address becomes the bare address.
+func ElementKey(parts ...string) string {
+	for i, p := range parts {
+		if strings.HasSuffix(p, "/32") && !strings.Contains(p, ":") {
+			parts[i] = strings.TrimSuffix(p, "/32")
+		} else if strings.HasSuffix(p, "/128") && strings.Contains(p, ":") {
+			parts[i] = strings.TrimSuffix(p, "/128")
+		}
+	}
+	return strings.Join(parts, " . ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,284 @@
+package dataplane
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"sigs.k8s.io/knftables"
+
+	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/nft"
+)
+
+// PolicyConfig configures a PolicyManager. Zero values take the defaults.
+type PolicyConfig struct {
+	// Log receives apply and drift reports; slog.Default() if nil.
+	Log *slog.Logger
+	// RefreshInterval is how often Apply re-reads the table from the kernel
+	// to find and repair drift (Felix's IptablesRefreshInterval, default
+	// 90s; a ConfigUpdate overrides it). Negative disables the refresh.
+	RefreshInterval time.Duration
+	// DefaultEndpointToHostAction is Drop (default), Accept or Return: what
+	// happens to workload traffic to this host after its egress policy.
+	DefaultEndpointToHostAction string
+	// LogPrefix prefixes packet logs from Log rules (default
+	// "calico-packet").
+	LogPrefix string
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// PolicyStats are the manager's counters (for metrics and tests).
+type PolicyStats struct {
+	Applies       int
+	Transactions  int
+	Resyncs       int
+	DriftRepairs  int
+	LastApply     time.Duration
+	LastResult    nft.Result
+	ActivePolicy  int
+	ActiveProfile int
+	Endpoints     int
+	IPSets        int
+}
+
+// PolicyManager turns calc updates into the nftables table "inet calico".
+// OnUpdate only records desired state; Apply renders the whole desired table
+// and hands it to the nft Reconciler, which changes only what differs. It is
+// not safe for concurrent use (felix calls it from one loop).
+type PolicyManager struct {
+	cfg PolicyConfig
+	log *slog.Logger
+	rec *nft.Reconciler
+
+	ipsets    map[string]*ipSet
+	policies  map[calc.PolicyID]*calc.Policy
+	profiles  map[string]*calc.Profile
+	workloads map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint
+	hosts     map[string]*calc.HostEndpoint
+	pools     map[string]calc.Pool
+
+	inSync      bool
+	dirty       bool
+	lastRefresh time.Time
+	stats       PolicyStats
+}
+
+// NewPolicyManager returns a manager driving the table through nft, which
+// must be a knftables.Interface for family inet and table TableName (the
+// real one from knftables.New, or knftables.NewFake in tests).
+func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyManager {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "dataplane-nft", "table", "inet "+TableName)
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = 90 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &PolicyManager{
+		cfg: cfg, log: log,
+		rec:       nft.NewReconciler(nftIface, knftables.InetFamily, TableName, log),
+		ipsets:    map[string]*ipSet{},
+		policies:  map[calc.PolicyID]*calc.Policy{},
+		profiles:  map[string]*calc.Profile{},
+		workloads: map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint{},
+		hosts:     map[string]*calc.HostEndpoint{},
+		pools:     map[string]calc.Pool{},
+		dirty:     true,
+	}
+}
+
+// NewNFTables opens the real inet calico table through the nft binary.
+func NewNFTables() (knftables.Interface, error) {
+	nftIface, err := knftables.New(knftables.InetFamily, TableName)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: cannot use the nft binary (install Debian package nftables; needs CAP_NET_ADMIN): %w", err)
+	}
+	return nftIface, nil
+}
+
+// OnUpdate records one calc update; nothing touches the kernel until Apply.
+// Updates the policy dataplane does not use (routes, VTEPs) are ignored.
+func (m *PolicyManager) OnUpdate(u calc.Update) {
+	switch u := u.(type) {
+	case calc.IPSetUpdate:
+		s := &ipSet{typ: u.Type, members: make(map[string]struct{}, len(u.Members))}
+		for _, mem := range u.Members {
+			s.members[mem] = struct{}{}
+		}
+		m.ipsets[u.ID] = s
+	case calc.IPSetDelta:
+		s := m.ipsets[u.ID]
+		if s == nil {
+			m.log.Warn("IP set delta for a set never sent; ignoring it (calc graph ordering bug)", "ipset", u.ID)
+			return
+		}
+		for _, mem := range u.Removed {
+			delete(s.members, mem)
+		}
+		for _, mem := range u.Added {
+			s.members[mem] = struct{}{}
+		}
+	case calc.IPSetRemove:
+		delete(m.ipsets, u.ID)
+	case calc.ActivePolicyUpdate:
+		m.policies[u.ID] = u.Policy
+	case calc.ActivePolicyRemove:
+		delete(m.policies, u.ID)
+	case calc.ActiveProfileUpdate:
+		m.profiles[u.Name] = u.Profile
+	case calc.ActiveProfileRemove:
+		delete(m.profiles, u.Name)
+	case calc.WorkloadEndpointUpdate:
+		m.workloads[u.ID] = u.Endpoint
+	case calc.WorkloadEndpointRemove:
+		delete(m.workloads, u.ID)
+	case calc.HostEndpointUpdate:
+		m.hosts[u.Name] = u.Endpoint
+	case calc.HostEndpointRemove:
+		delete(m.hosts, u.Name)
+	case calc.IPPoolUpdate:
+		m.pools[u.Name] = u.Pool
+	case calc.IPPoolRemove:
+		delete(m.pools, u.Name)
+	case calc.ConfigUpdate:
+		m.applyConfig(u.Config)
+	case calc.InSync:
+		m.inSync = true
+	default:
+		return
+	}
+	m.dirty = true
+}
+
+// OnUpdates records a batch in order.
+func (m *PolicyManager) OnUpdates(us []calc.Update) {
+	for _, u := range us {
+		m.OnUpdate(u)
+	}
+}
+
+// applyConfig takes the Felix settings this manager uses from the
+// effective FelixConfiguration; unset fields keep the constructor's values.
+func (m *PolicyManager) applyConfig(c *v3.FelixConfigurationSpec) {
+	if c == nil {
+		return
+	}
+	if c.LogPrefix != "" {
+		m.cfg.LogPrefix = c.LogPrefix
+	}
+	if c.DefaultEndpointToHostAction != "" {
+		m.cfg.DefaultEndpointToHostAction = c.DefaultEndpointToHostAction
+	}
+	if c.IptablesRefreshInterval != nil {
+		m.cfg.RefreshInterval = c.IptablesRefreshInterval.Duration
+		if m.cfg.RefreshInterval == 0 {
+			m.cfg.RefreshInterval = -1 // 0 disables, as in Felix
+		}
+	}
+}
+
+// Resync makes the next Apply re-read the kernel's table (repairing drift).
+func (m *PolicyManager) Resync() {
+	m.lastRefresh = time.Time{}
+	m.dirty = true
+}
+
+// InSync reports whether the calc graph has said InSync (pruning enabled).
+func (m *PolicyManager) InSync() bool { return m.inSync }
+
+// Stats returns the manager's counters.
+func (m *PolicyManager) Stats() PolicyStats { return m.stats }
+
+// Apply brings the kernel table to the desired state: it re-reads the
+// table when the refresh interval has passed (logging drift), renders the
+// desired table and runs one transaction with the differences. Nothing is
+// removed before the calc graph reported InSync.
+func (m *PolicyManager) Apply(ctx context.Context) error {
+	now := m.cfg.Now()
+	refresh := m.cfg.RefreshInterval > 0 && (m.lastRefresh.IsZero() || now.Sub(m.lastRefresh) >= m.cfg.RefreshInterval)
+	if !m.dirty && !refresh {
+		return nil
+	}
+	start := time.Now()
+	m.stats.Applies++
+	if refresh {
+		drift, err := m.rec.ReadBack(ctx)
+		if err != nil {
+			return err
+		}
+		m.lastRefresh = now
+		m.stats.Resyncs++
+		if drift > 0 {
+			m.stats.DriftRepairs += drift
+			m.log.Warn("nftables drift: the kernel table differs from what we programmed; repairing", "objects", drift)
+		}
+	}
+	t := m.Render()
+	res, err := m.rec.Sync(ctx, t, m.inSync)
+	m.stats.LastApply = time.Since(start)
+	m.stats.LastResult = res
+	if err != nil {
+		return err
+	}
+	if res.Operations > 0 {
+		m.stats.Transactions++
+		m.log.Debug("nftables applied", "operations", res.Operations, "chainsWritten", res.ChainsWritten,
+			"chainsDeleted", res.ChainsDeleted, "elementsAdded", res.ElementsAdded, "elementsRemoved", res.ElementsRemoved,
+			"duration", m.stats.LastApply)
+	}
+	m.dirty = false
+	m.stats.ActivePolicy, m.stats.ActiveProfile = len(m.policies), len(m.profiles)
+	m.stats.Endpoints, m.stats.IPSets = len(m.workloads), len(m.ipsets)
+	return nil
+}
+
+// Render returns the desired table for the recorded state (exported for
+// tests and `calico-node` diagnostics).
+func (m *PolicyManager) Render() *nft.Table {
+	t := nft.NewTable()
+	m.renderBase(t)
+	m.renderNAT(t)
+	for _, id := range sortedKeys(m.ipsets) {
+		renderIPSet(t, id, m.ipsets[id])
+	}
+	ids := make([]calc.PolicyID, 0, len(m.policies))
+	for id := range m.policies {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return policyKey(ids[i]) < policyKey(ids[j]) })
+	for _, id := range ids {
+		m.renderPolicyChains(t, id, m.policies[id])
+	}
+	for _, name := range sortedKeys(m.profiles) {
+		m.renderProfileChains(t, name, m.profiles[name])
+	}
+	for id, ep := range m.workloads {
+		m.renderWorkload(t, id, ep)
+	}
+	return t
+}
+
+func (m *PolicyManager) logPrefix() string {
+	if m.cfg.LogPrefix == "" {
+		return "calico-packet"
+	}
+	return m.cfg.LogPrefix
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,117 @@
+package dataplane
+
+import (
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/knftables"
+
+	"github.com/tricolor-net/tricolor/internal/dataplane/nft"
+)
+
+// workloadIfaces matches every workload interface (Calico's "cali" prefix).
+const workloadIfaces = `"cali*"`
+
+// renderBase adds the base chains, the dispatch chains and their verdict
+// maps, and natOutgoing. Packet path for workload traffic:
+//
+//	forward/input/output ─► ct established,related: accept (fast path)
+//	                      ─► ct invalid on cali*: drop
+//	                      ─► iifname cali* jump from-wl-dispatch ─► iifname vmap @from-wl ─goto─► fw-<iface>
+//	                      │                                      └► drop (unknown cali*: fail closed)
+//	                      └► oifname cali* jump to-wl-dispatch   ─► oifname vmap @to-wl   ─goto─► tw-<iface>
+//	                                                             └► drop
+//
+// fw-/tw- chains return when policy allows (so forwarded traffic is checked
+// by both endpoints) and drop otherwise.
+func (m *PolicyManager) renderBase(t *nft.Table) {
+	filter := func(hook knftables.BaseChainHook) *nft.BaseChain {
+		return &nft.BaseChain{Type: knftables.FilterType, Hook: hook, Priority: knftables.FilterPriority}
+	}
+	fast := func(c *nft.Chain) {
+		c.Add("ct state established,related accept", "conntrack fast path: established and related flows")
+	}
+
+	fwd := t.AddChain(chainForward, filter(knftables.ForwardHook))
+	fast(fwd)
+	fwd.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
+	fwd.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
+	fwd.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads: their egress policy")
+	fwd.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "to workloads: their ingress policy")
+	fwd.Add("jump "+chainFromHEPDisp, "from host endpoints (applyOnForward)")
+	fwd.Add("jump "+chainToHEPDisp, "to host endpoints (applyOnForward)")
+
+	in := t.AddChain(chainInput, filter(knftables.InputHook))
+	fast(in)
+	in.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
+	in.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads to this host: their egress policy")
+	switch strings.ToLower(m.cfg.DefaultEndpointToHostAction) {
+	case "accept":
+		in.Add("iifname "+workloadIfaces+" accept", "DefaultEndpointToHostAction Accept")
+	case "return":
+		// Leave the packet to the host's own rules.
+	default:
+		in.Add("iifname "+workloadIfaces+" counter drop", "DefaultEndpointToHostAction Drop")
+	}
+	in.Add("jump "+chainFromHEPDisp, "host endpoints: ingress policy")
+
+	out := t.AddChain(chainOutput, filter(knftables.OutputHook))
+	fast(out)
+	out.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
+	out.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "from this host to workloads: their ingress policy")
+	out.Add("jump "+chainToHEPDisp, "host endpoints: egress policy")
+
+	// Hooks reserved for host-endpoint doNotTrack (raw) and preDNAT
+	// (mangle) policy: present so the layout is stable, empty for now.
+	t.AddChain(chainRawPre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.RawPriority})
+	t.AddChain(chainRawOut, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.OutputHook, Priority: knftables.RawPriority})
+	t.AddChain(chainManglePre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.ManglePriority})
+
+	for _, d := range []struct{ chain, m, kw, what string }{
+		{chainFromWLDisp, mapFromWL, "iifname", "workload"},
+		{chainToWLDisp, mapToWL, "oifname", "workload"},
+		{chainFromHEPDisp, mapFromHEP, "iifname", "host endpoint"},
+		{chainToHEPDisp, mapToHEP, "oifname", "host endpoint"},
+	} {
+		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain", Elements: map[string]string{}}
+		c := t.AddChain(d.chain, nil)
+		c.Add(fmt.Sprintf("%s vmap @%s", d.kw, d.m), d.what+" interface to its endpoint chain")
+		if d.what == "workload" {
+			c.Add("counter drop", "unknown workload interface: fail closed")
+		}
+	}
+}
+
+// renderNAT adds natOutgoing: traffic from a natOutgoing pool to anywhere
+// outside every pool is masqueraded.
+func (m *PolicyManager) renderNAT(t *nft.Table) {
+	sets := map[string]*nft.Set{}
+	for _, s := range []struct {
+		name, typ string
+	}{{setAllPools4, "ipv4_addr"}, {setAllPools6, "ipv6_addr"}, {setMasqPools4, "ipv4_addr"}, {setMasqPools6, "ipv6_addr"}} {
+		sets[s.name] = &nft.Set{Name: s.name, Type: s.typ, Interval: true, Elements: map[string]struct{}{}}
+		t.Sets[s.name] = sets[s.name]
+	}
+	var all, masq []string
+	for _, p := range m.pools {
+		all = append(all, p.CIDR)
+		if p.NATOutgoing && !p.Disabled {
+			masq = append(masq, p.CIDR)
+		}
+	}
+	for _, fam := range []int{4, 6} {
+		allSet, masqSet := sets[setAllPools4], sets[setMasqPools4]
+		if fam == 6 {
+			allSet, masqSet = sets[setAllPools6], sets[setMasqPools6]
+		}
+		for _, n := range netsOfFamily(all, fam) {
+			allSet.Elements[nft.ElementKey(n)] = struct{}{}
+		}
+		for _, n := range netsOfFamily(masq, fam) {
+			masqSet.Elements[nft.ElementKey(n)] = struct{}{}
+		}
+	}
+	c := t.AddChain(chainNATPost, &nft.BaseChain{Type: knftables.NATType, Hook: knftables.PostroutingHook, Priority: knftables.SNATPriority})
+	c.Add("ip saddr @"+setMasqPools4+" ip daddr != @"+setAllPools4+" counter masquerade", "natOutgoing: IPv4 pool to outside the pools")
+	c.Add("ip6 saddr @"+setMasqPools6+" ip6 daddr != @"+setAllPools6+" counter masquerade", "natOutgoing: IPv6 pool to outside the pools")
+}
