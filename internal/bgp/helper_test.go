@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +34,8 @@ type helperConfig struct {
 	State      State
 	StatusFile string
 	HoldTime   time.Duration
+	// Secrets maps "secret/key" to a value for BGPPassword references.
+	Secrets map[string]string
 }
 
 // TestHelperBGPNode is not a test: it is the node process of the
@@ -49,8 +52,18 @@ func TestHelperBGPNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Secrets are read from the config file on every lookup, so a test can
+	// change a password live.
+	secrets := func(name, key string) (string, error) {
+		c, _ := readHelperConfig(t, path)
+		if v, ok := c.Secrets[name+"/"+key]; ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("secret %q has no key %q", name, key)
+	}
 	agent := NewAgent(AgentConfig{
 		NodeName: cfg.Node,
+		Secrets:  secrets,
 		Routes:   h,
 		Logger:   testLogger(),
 		Speaker:  SpeakerConfig{ConnectRetry: time.Second, HoldTime: cfg.HoldTime},
@@ -108,10 +121,15 @@ type nodeProc struct {
 }
 
 // startNode starts the agent for node name inside ns with state st.
-func startNode(t *testing.T, ns *testutil.Netns, name string, st *State) *nodeProc {
+// An optional map gives the node's secrets ("secret/key" → value).
+func startNode(t *testing.T, ns *testutil.Netns, name string, st *State, secrets ...map[string]string) *nodeProc {
 	t.Helper()
 	n := &nodeProc{name: name, ns: ns, dir: t.TempDir()}
-	n.writeState(t, st)
+	var sec map[string]string
+	if len(secrets) > 0 {
+		sec = secrets[0]
+	}
+	n.writeConfig(t, st, sec)
 	n.start(t)
 	t.Cleanup(func() {
 		n.stop(syscall.SIGTERM)
@@ -126,7 +144,13 @@ func startNode(t *testing.T, ns *testutil.Netns, name string, st *State) *nodePr
 
 func (n *nodeProc) writeState(t *testing.T, st *State) {
 	t.Helper()
-	b, err := json.Marshal(helperConfig{Node: n.name, State: *st, StatusFile: filepath.Join(n.dir, "status.json"), HoldTime: 9 * time.Second})
+	n.writeConfig(t, st, nil)
+}
+
+// writeConfig writes state and secrets; a running node re-applies them.
+func (n *nodeProc) writeConfig(t *testing.T, st *State, secrets map[string]string) {
+	t.Helper()
+	b, err := json.Marshal(helperConfig{Node: n.name, State: *st, StatusFile: filepath.Join(n.dir, "status.json"), HoldTime: 9 * time.Second, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}

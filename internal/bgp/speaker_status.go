@@ -62,6 +62,11 @@ func (s *Speaker) Status(ctx context.Context) ([]PeerStatus, error) {
 			st.Info = "Established"
 		} else {
 			st.Info = disconnectInfo(ap.State)
+			if p.Password != "" {
+				// A wrong MD5 password makes the kernel drop the peer's
+				// segments silently; say so, since nothing else will.
+				st.Info += "; a TCP MD5 password is set for this peer: check that it matches the peer's"
+			}
 		}
 		out = append(out, st)
 	})
