@@ -118,7 +118,7 @@ func goldenCases() []goldenCase {
 			web: []calc.TierInfo{tierIn("security", v3.Deny, secPolicy), tierIn("default", v3.Deny, allowWeb)},
 		},
 		{
-			name: "tier-default-pass",
+			name:    "tier-default-pass",
 			updates: []calc.Update{pol(secPolicy, rules(calc.Rule{Action: v3.Deny, Protocol: udp}), nil)},
 			web:     []calc.TierInfo{tierIn("security", v3.Pass, secPolicy)},
 		},

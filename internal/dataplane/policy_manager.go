@@ -64,6 +64,7 @@ type PolicyManager struct {
 
 	inSync      bool
 	dirty       bool
+	forceReread bool
 	lastRefresh time.Time
 	stats       PolicyStats
 }
@@ -188,8 +189,7 @@ func (m *PolicyManager) applyConfig(c *v3.FelixConfigurationSpec) {
 
 // Resync makes the next Apply re-read the kernel's table (repairing drift).
 func (m *PolicyManager) Resync() {
-	m.lastRefresh = time.Time{}
-	m.dirty = true
+	m.forceReread = true
 }
 
 // InSync reports whether the calc graph has said InSync (pruning enabled).
@@ -204,7 +204,8 @@ func (m *PolicyManager) Stats() PolicyStats { return m.stats }
 // removed before the calc graph reported InSync.
 func (m *PolicyManager) Apply(ctx context.Context) error {
 	now := m.cfg.Now()
-	refresh := m.cfg.RefreshInterval > 0 && (m.lastRefresh.IsZero() || now.Sub(m.lastRefresh) >= m.cfg.RefreshInterval)
+	refresh := m.forceReread ||
+		m.cfg.RefreshInterval > 0 && !m.lastRefresh.IsZero() && now.Sub(m.lastRefresh) >= m.cfg.RefreshInterval
 	if !m.dirty && !refresh {
 		return nil
 	}
@@ -215,7 +216,7 @@ func (m *PolicyManager) Apply(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.lastRefresh = now
+		m.forceReread = false
 		m.stats.Resyncs++
 		if drift > 0 {
 			m.stats.DriftRepairs += drift
@@ -236,6 +237,11 @@ func (m *PolicyManager) Apply(ctx context.Context) error {
 			"duration", m.stats.LastApply)
 	}
 	m.dirty = false
+	if m.lastRefresh.IsZero() || refresh {
+		// The first apply read the table back (Sync does on first use);
+		// the next periodic read is one interval later.
+		m.lastRefresh = now
+	}
 	m.stats.ActivePolicy, m.stats.ActiveProfile = len(m.policies), len(m.profiles)
 	m.stats.Endpoints, m.stats.IPSets = len(m.workloads), len(m.ipsets)
 	return nil

@@ -130,8 +130,8 @@ func familyMatches(r *calc.Rule, fam int) (parts []string, ok bool) {
 		parts = append(parts, fmt.Sprintf("%s type != %d", icmpKw, *r.NotICMPType))
 	}
 	for _, side := range []struct {
-		dir                string
-		nets, notNets      []string
+		dir               string
+		nets, notNets     []string
 		setIDs, notSetIDs []string
 	}{
 		{"saddr", r.SrcNets, r.NotSrcNets, r.SrcIPSetIDs, r.NotSrcIPSetIDs},
