@@ -8,7 +8,7 @@ GOBIN_T  := $(CACHE)/bin
 CONTROLLER_GEN := $(GOBIN_T)/controller-gen
 CONTROLLER_GEN_VERSION := v0.20.1
 # Debian packages the tests use (real peers, never mocks).
-DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 containernetworking-plugins
+DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 frr containernetworking-plugins
 TEST_TIMEOUT ?= 35m
 
 .PHONY: all build demo test unit-test compat-test deps bench lint generate clean
