@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/knftables"
 
@@ -190,5 +191,31 @@ func TestPolicyManager_StagedPolicyChangesNothing(t *testing.T) {
 	}
 	if got := render(enforced); got == base {
 		t.Error("an enforced policy did not change the table (the comparison proves nothing)")
+	}
+}
+
+func TestPolicyManager_PeriodicRefreshRereadsTheTable(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m, fake := newFakeManager(t, PolicyConfig{RefreshInterval: time.Minute, Now: func() time.Time { return now }})
+	m.OnUpdates(baseUpdates())
+	mustApply(t, m)
+	tx := fake.NewTransaction()
+	tx.Delete(&knftables.Element{Set: "s4-s.app-client", Key: []string{"10.244.1.3"}})
+	if err := fake.Run(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+
+	now = now.Add(30 * time.Second)
+	mustApply(t, m)
+	if fake.Table.Sets["s4-s.app-client"].FindElement("10.244.1.3") != nil {
+		t.Fatal("table re-read before the refresh interval")
+	}
+	now = now.Add(31 * time.Second)
+	mustApply(t, m)
+	if fake.Table.Sets["s4-s.app-client"].FindElement("10.244.1.3") == nil {
+		t.Error("deleted element not restored one refresh interval later")
+	}
+	if s := m.Stats(); s.Resyncs != 1 || s.DriftRepairs != 1 {
+		t.Errorf("stats %+v: want 1 resync and 1 drift repair", s)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
@@ -195,4 +196,53 @@ func (l *lab) counter(t *testing.T, chain string) int {
 		sum += n
 	}
 	return sum
+}
+
+// TestPrivilegedPolicy_RemovingEverythingIsOneValidTransaction removes every
+// endpoint, policy, profile and set at once: the kernel (unlike the fake)
+// refuses to delete a set or chain still in use, so this checks the removal
+// order of a single transaction.
+func TestPrivilegedPolicy_RemovingEverythingIsOneValidTransaction(t *testing.T) {
+	l := newLab(t)
+	var all []v3.Resource
+	for _, c := range matrixCases() {
+		all = append(all, c.objs(t)...)
+	}
+	l.setObjects(t, all...)
+	ctx := context.Background()
+	before, err := l.nft.List(ctx, "chain")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var ups []datastore.Update
+	for k := range l.state {
+		ups = append(ups, datastore.Update{KVPair: datastore.KVPair{Key: k}, UpdateType: datastore.UpdateTypeDeleted})
+	}
+	l.state = map[datastore.Key][]byte{}
+	l.graph.OnUpdates(ups)
+	l.mgr.OnUpdates(l.graph.Flush())
+	if err := l.mgr.Apply(ctx); err != nil {
+		t.Fatalf("removing everything in one transaction: %v", err)
+	}
+	after, err := l.nft.List(ctx, "chain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range after {
+		if strings.HasPrefix(c, "pi-") || strings.HasPrefix(c, "po-") || strings.HasPrefix(c, "tw-") || strings.HasPrefix(c, "fw-") || strings.HasPrefix(c, "pr") {
+			t.Errorf("chain %s left behind", c)
+		}
+	}
+	if len(after) >= len(before) {
+		t.Errorf("%d chains before, %d after: nothing was removed", len(before), len(after))
+	}
+	sets, _ := l.nft.List(ctx, "set")
+	for _, s := range sets {
+		if strings.HasPrefix(s, "s4-") || strings.HasPrefix(s, "s6-") {
+			t.Errorf("set %s left behind", s)
+		}
+	}
+	// Every pod is now an unknown interface: nothing gets through.
+	l.assertMatrix(t, func(int, int, probe) bool { return false })
 }
