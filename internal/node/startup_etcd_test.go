@@ -3,8 +3,8 @@ package node
 import (
 	"testing"
 
-	"github.com/tricolor-net/tricolor/internal/datastore/etcd"
 	"github.com/tricolor-net/tricolor/internal/client"
+	"github.com/tricolor-net/tricolor/internal/datastore/etcd"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 

@@ -27,8 +27,10 @@ func hostIfaces() []autodetect.Interface {
 
 func testDeps(ifaces []autodetect.Interface) Deps {
 	return Deps{
-		Interfaces:    func() ([]autodetect.Interface, error) { return ifaces, nil },
-		Reach:         func(string, autodetect.Family) (netip.Addr, error) { return netip.Addr{}, errors.New("no reach in unit tests") },
+		Interfaces: func() ([]autodetect.Interface, error) { return ifaces, nil },
+		Reach: func(string, autodetect.Family) (netip.Addr, error) {
+			return netip.Addr{}, errors.New("no reach in unit tests")
+		},
 		IPv6Supported: func() bool { return false },
 		Logger:        slog.New(slog.DiscardHandler),
 	}

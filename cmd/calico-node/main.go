@@ -1,0 +1,129 @@
+// Command calico-node is Tricolor's per-host agent with calico-node's flags:
+//
+//	calico-node              run startup, then host the node's components
+//	                         and the health endpoint until SIGTERM
+//	calico-node -startup     run startup once and exit
+//	calico-node -felix-live | -felix-ready | -bird-live | -bird-ready
+//	                         probe the local health endpoint; exit 0 or 1
+//	calico-node -v           print the version
+//
+// Configuration comes from the environment with Calico's names
+// (internal/node/config.go).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tricolor-net/tricolor/internal/client"
+	"github.com/tricolor-net/tricolor/internal/node"
+	"github.com/tricolor-net/tricolor/internal/node/health"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("calico-node", flag.ContinueOnError)
+	version := fs.Bool("v", false, "Display version")
+	startup := fs.Bool("startup", false, "Do startup initialisation and exit")
+	felixLive := fs.Bool("felix-live", false, "Run felix liveness checks")
+	felixReady := fs.Bool("felix-ready", false, "Run felix readiness checks")
+	birdLive := fs.Bool("bird-live", false, "Run BGP liveness checks")
+	birdReady := fs.Bool("bird-ready", false, "Run BGP readiness checks")
+	threshold := fs.Duration("threshold-time", 30*time.Second, "Time limit for the health checks")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *version {
+		fmt.Println(node.Version)
+		return 0
+	}
+	var checks []health.Check
+	for _, c := range []struct {
+		on    bool
+		check health.Check
+	}{{*felixLive, health.FelixLive}, {*felixReady, health.FelixReady}, {*birdLive, health.BirdLive}, {*birdReady, health.BirdReady}} {
+		if c.on {
+			checks = append(checks, c.check)
+		}
+	}
+	if len(checks) > 0 {
+		return probe(checks, *threshold)
+	}
+
+	cfg, err := node.LoadConfig(os.Environ(), nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.StartupLogLevel)})))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	c, closeDS, err := client.Open(ctx, cfg.Datastore)
+	if err != nil {
+		slog.Error("cannot connect to the datastore", "err", err)
+		return 1
+	}
+	defer closeDS()
+	if _, err := node.Startup(ctx, c, cfg, node.Deps{}); err != nil {
+		slog.Error("startup failed", "err", err)
+		return 1
+	}
+	if *startup {
+		return 0
+	}
+	// Felix and BGP are added here as node.Components once they exist; each
+	// registers its health.Reporter on p.Health() when it is built.
+	p := node.NewProcess(node.ProcessConfig{HealthAddr: cfg.HealthAddr()})
+	if err := p.Run(ctx); err != nil {
+		slog.Error("calico-node stopped", "err", err)
+		return 1
+	}
+	slog.Info("calico-node stopped (signal)")
+	return 0
+}
+
+// probe runs the health checks against FELIX_HEALTHHOST:FELIX_HEALTHPORT and
+// prints the failure as calico-node does.
+func probe(checks []health.Check, threshold time.Duration) int {
+	port := 0
+	if s := os.Getenv("FELIX_HEALTHPORT"); s != "" {
+		p, err := strconv.Atoi(s)
+		if err != nil {
+			fmt.Printf("calico/node check error: FELIX_HEALTHPORT %q is not a port\n", s)
+			return 1
+		}
+		port = p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), threshold)
+	defer cancel()
+	if err := health.Probe(ctx, health.Endpoint(os.Getenv("FELIX_HEALTHHOST"), port), checks...); err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	return 0
+}
+
+// logLevel maps CALICO_STARTUP_LOGLEVEL to slog (default info).
+func logLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warning", "warn":
+		return slog.LevelWarn
+	case "error", "fatal", "panic":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
