@@ -261,8 +261,21 @@ func (m *PolicyManager) Render() *nft.Table {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return policyKey(ids[i]) < policyKey(ids[j]) })
+	// Only the directions some endpoint uses get a chain: an ingress-only
+	// policy has no egress chain.
+	used := map[string]bool{}
+	for _, ep := range m.workloads {
+		for _, tier := range ep.Tiers {
+			for _, id := range tier.IngressPolicies {
+				used[policyChain(id, true)] = true
+			}
+			for _, id := range tier.EgressPolicies {
+				used[policyChain(id, false)] = true
+			}
+		}
+	}
 	for _, id := range ids {
-		m.renderPolicyChains(t, id, m.policies[id])
+		m.renderPolicyChains(t, id, m.policies[id], used)
 	}
 	for _, name := range sortedKeys(m.profiles) {
 		m.renderProfileChains(t, name, m.profiles[name])

@@ -219,3 +219,19 @@ func TestPolicyManager_PeriodicRefreshRereadsTheTable(t *testing.T) {
 		t.Errorf("stats %+v: want 1 resync and 1 drift repair", s)
 	}
 }
+
+func TestPolicyManager_EndpointNamingUnknownPolicyFailsClosed(t *testing.T) {
+	m, fake := newFakeManager(t, PolicyConfig{})
+	m.OnUpdate(allowAllProfile("kns.prod"))
+	m.OnUpdate(wl("prod", "web", "caliweb", "10.244.1.2", []calc.TierInfo{tierIn("default", v3.Deny, allowWeb)}, "kns.prod", "kns.absent"))
+	mustApply(t, m)
+	dump := fake.Dump()
+	for _, want := range []string{
+		`tw-caliweb counter drop comment "to wep prod/web: policy prod/allow-web not received: fail closed`,
+		`tw-caliweb counter drop comment "to wep prod/web: profile kns.absent not received: fail closed`,
+	} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("table lacks %q:\n%s", want, dump)
+		}
+	}
+}

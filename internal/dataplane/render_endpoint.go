@@ -12,10 +12,14 @@ import (
 // directions the policy has rules for (or applies to) get a chain; the
 // endpoint chains jump to them by name, so one chain serves every endpoint
 // the policy selects.
-func (m *PolicyManager) renderPolicyChains(t *nft.Table, id calc.PolicyID, p *calc.Policy) {
+func (m *PolicyManager) renderPolicyChains(t *nft.Table, id calc.PolicyID, p *calc.Policy, used map[string]bool) {
 	who := fmt.Sprintf("policy %s (tier %s)", id.String(), id.Tier)
-	m.renderRulesChain(t, policyChain(id, true), who+" ingress", p.InboundRules)
-	m.renderRulesChain(t, policyChain(id, false), who+" egress", p.OutboundRules)
+	if name := policyChain(id, true); used[name] {
+		m.renderRulesChain(t, name, who+" ingress", p.InboundRules)
+	}
+	if name := policyChain(id, false); used[name] {
+		m.renderRulesChain(t, name, who+" egress", p.OutboundRules)
+	}
 }
 
 // renderProfileChains adds a profile's two chains.
@@ -78,6 +82,12 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 			continue
 		}
 		for _, id := range pols {
+			if t.Chains[policyChain(id, s.inbound)] == nil {
+				// calc sends a policy before any endpoint using it; if it
+				// is missing anyway, fail closed rather than jump nowhere.
+				c.Add("counter drop", fmt.Sprintf("%s: policy %s not received: fail closed", s.who, id.String()))
+				continue
+			}
 			c.Add(fmt.Sprintf("meta mark & 0x%x == 0 jump %s", markPass, policyChain(id, s.inbound)),
 				fmt.Sprintf("%s: tier %s policy %s", s.who, tier.Name, id.String()))
 			c.Add(fmt.Sprintf("meta mark & 0x%x != 0 return", markAccept),
@@ -90,6 +100,10 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 		c.Add(fmt.Sprintf("meta mark set meta mark & 0x%x", ^markPass), fmt.Sprintf("%s: leave tier %s", s.who, tier.Name))
 	}
 	for _, prof := range s.profiles {
+		if t.Chains[profileChain(prof, s.inbound)] == nil {
+			c.Add("counter drop", fmt.Sprintf("%s: profile %s not received: fail closed", s.who, prof))
+			continue
+		}
 		c.Add("jump "+profileChain(prof, s.inbound), fmt.Sprintf("%s: profile %s", s.who, prof))
 		c.Add(fmt.Sprintf("meta mark & 0x%x != 0 return", markAccept), fmt.Sprintf("%s: allowed by profile %s", s.who, prof))
 	}
