@@ -181,9 +181,9 @@ func (m *IPAM) releaseAffinity(ctx context.Context, a *affinity, requireEmpty bo
 // cooldownFor reads the configured IP cooldown (0 on error: releasing
 // without a cooldown is always safe).
 func (m *IPAM) cooldownFor(ctx context.Context) (d time.Duration) {
-	c, err := m.GetIPAMConfig(ctx)
+	v, err := m.loadView(ctx, "")
 	if err != nil {
 		return 0
 	}
-	return c.IPCooldown
+	return v.cfg.IPCooldown
 }

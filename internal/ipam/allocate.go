@@ -112,17 +112,12 @@ func (m *IPAM) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 *Ass
 		attrs[AttrTimestamp] = m.now().UTC().Format(time.RFC3339Nano)
 	}
 	req := &request{args: args, attrs: attrs}
-	if req.cfg, err = m.GetIPAMConfig(ctx); err != nil {
+	if req.view, err = m.loadView(ctx, args.Hostname); err != nil {
 		return nil, nil, err
 	}
+	req.cfg, req.pools, req.res = req.view.cfg, req.view.pools, req.view.res
 	if args.MaxBlocksPerHost > 0 {
 		req.cfg.MaxBlocksPerHost = args.MaxBlocksPerHost
-	}
-	if req.pools, err = m.listPools(ctx); err != nil {
-		return nil, nil, err
-	}
-	if req.res, _, err = m.listReservations(ctx); err != nil {
-		return nil, nil, err
 	}
 	if args.Num4 > 0 {
 		if v4, err = m.assignFamily(ctx, req, 4, args.Num4, args.IPv4Pools); err != nil {
@@ -142,6 +137,7 @@ func (m *IPAM) AutoAssign(ctx context.Context, args AutoAssignArgs) (v4, v6 *Ass
 type request struct {
 	args  AutoAssignArgs
 	attrs map[string]string
+	view  *view
 	cfg   Config
 	pools []pool
 	res   reservations
@@ -151,7 +147,7 @@ type request struct {
 // releases whatever it had taken.
 func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, requested []string) (_ *Assignment, err error) {
 	node := req.args.Hostname
-	pools, err := m.choosePools(ctx, req.pools, fam, requested, node, req.args.IntendedUse)
+	pools, err := m.choosePools(req.view, fam, requested, node, req.args.IntendedUse)
 	if err != nil {
 		return nil, err
 	}
@@ -175,12 +171,19 @@ func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, req
 	}
 	left := func() int { return num - len(out.IPs) }
 
-	// Phase 1: the node's own blocks.
-	affs, err := m.listAffinities(ctx, node)
-	if err != nil {
-		return nil, err
-	}
+	// Phase 1: the node's own blocks, lowest CIDR first — except that the
+	// block this node last wrote goes first: it is the one most likely to
+	// have room, and its remembered copy saves reading it.
+	affs := slices.Clone(req.view.affs)
 	slices.SortFunc(affs, func(a, b *affinity) int { return cmp.Compare(a.cidr.String(), b.cidr.String()) })
+	last := m.lastBlock(node)
+	if last != nil {
+		if i := slices.IndexFunc(affs, func(a *affinity) bool { return a.cidr == last.cidr }); i > 0 {
+			a := affs[i]
+			copy(affs[1:i+1], affs[:i])
+			affs[0] = a
+		}
+	}
 	owned := 0
 	for _, a := range affs {
 		if family(a.cidr.Addr()) != fam {
@@ -190,7 +193,11 @@ func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, req
 		if left() == 0 || !inPools(a.cidr) || req.res.coversAll(a.cidr) {
 			continue
 		}
-		ips, err := m.fromAffinity(ctx, req, a, left())
+		var guess *block
+		if last != nil && last.cidr == a.cidr && a.state() == affinityConfirmed {
+			guess = last
+		}
+		ips, err := m.fromAffinity(ctx, req, a, guess, left())
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +233,7 @@ func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, req
 			return nil, err
 		}
 		owned++
-		ips, err := m.fromBlock(ctx, req, b, node, true, left())
+		ips, err := m.fromBlock(ctx, req, b, false, node, true, left())
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +266,7 @@ func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, req
 			if left() == 0 {
 				break
 			}
-			ips, err := m.fromBlock(ctx, req, b, node, false, left())
+			ips, err := m.fromBlock(ctx, req, b, false, node, false, left())
 			if err != nil {
 				return nil, err
 			}
@@ -283,73 +290,113 @@ func joinReason(a, b string) string {
 }
 
 // fromAffinity allocates from the block behind one of the node's
-// affinities.
-func (m *IPAM) fromAffinity(ctx context.Context, req *request, a *affinity, n int) ([]AssignedIP, error) {
+// affinities (as listed for this request). guess, when set, is the node's
+// remembered copy of that block: it is tried without reading the block,
+// and a stale copy costs one failed CAS.
+func (m *IPAM) fromAffinity(ctx context.Context, req *request, a *affinity, guess *block, n int) ([]AssignedIP, error) {
+	if guess != nil {
+		return m.fromBlock(ctx, req, guess, true, a.node(), true, n)
+	}
 	var b *block
+	cur := a
 	err := m.retry(ctx, "load affine block "+a.cidr.String(), func() error {
-		cur, err := m.getAffinity(ctx, a.node(), a.cidr)
-		if errors.Is(err, datastore.ErrNotFound) {
-			return nil // released meanwhile
-		}
-		if err != nil {
-			return err
-		}
+		var err error
 		b, err = m.affineBlock(ctx, cur)
+		if errors.Is(err, datastore.ErrConflict) || errors.Is(err, datastore.ErrNotFound) {
+			// The affinity changed since it was listed: re-read it.
+			fresh, gerr := m.getAffinity(ctx, a.node(), a.cidr)
+			if errors.Is(gerr, datastore.ErrNotFound) {
+				b, cur = nil, nil
+				return nil // released meanwhile
+			}
+			if gerr != nil {
+				return gerr
+			}
+			cur = fresh
+			return errStaleRead
+		}
 		return err
 	})
 	if err != nil || b == nil {
 		return nil, err
 	}
-	return m.fromBlock(ctx, req, b, a.node(), true, n)
+	return m.fromBlock(ctx, req, b, false, a.node(), true, n)
 }
 
 // fromBlock takes up to n addresses from b with CAS, re-reading and
 // retrying on conflict. With affine set it only uses the block while it is
-// affine to node. The handle is incremented before the block is written and
-// decremented again if the write fails, so it never undercounts.
-func (m *IPAM) fromBlock(ctx context.Context, req *request, b *block, node string, affine bool, n int) ([]AssignedIP, error) {
+// affine to node. guessed says b is a remembered copy that may be stale: if
+// it shows no room, the block is read afresh before giving up on it.
+//
+// The handle is incremented before the block is written, so it never
+// undercounts; when a write loses a race the increment is kept for the
+// next attempt on the same block and corrected (down) only by what that
+// attempt needs, or returned when the block is given up.
+func (m *IPAM) fromBlock(ctx context.Context, req *request, b *block, guessed bool, node string, affine bool, n int) (_ []AssignedIP, err error) {
 	var out []AssignedIP
 	cooldown := req.cfg.IPCooldown
+	handle := req.args.HandleID
+	cidr := b.cidr
+	counted := 0 // what the handle counts for this block beyond what is written
+	defer func() {
+		if counted > 0 && !errors.Is(err, ErrKilled) {
+			if uerr := m.adjustHandle(context.WithoutCancel(ctx), handle, cidr, -counted); uerr != nil {
+				m.log.Warn("ipam: could not undo handle count after a failed block write; GC will repair it", "handle", handle, "block", cidr.String(), "err", uerr)
+			}
+		}
+	}()
+	fresh := !guessed
 	first := true
-	err := m.retry(ctx, "allocate from ipamblock "+blockName(b.cidr), func() error {
+	err = m.retry(ctx, "allocate from ipamblock "+blockName(cidr), func() error {
 		if !first {
-			fresh, err := m.getBlock(ctx, b.cidr)
+			cur, err := m.getBlock(ctx, cidr)
 			if errors.Is(err, datastore.ErrNotFound) {
-				b = nil
+				m.forgetBlock(node, cidr)
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			b = fresh
+			b, fresh = cur, true
 		}
 		first = false
 		if affine && !b.affineTo(node) {
+			if !fresh {
+				return errStaleRead
+			}
+			m.forgetBlock(node, cidr)
 			return nil
 		}
 		b.deallocateExpired(m.now(), cooldown)
-		addrs := b.autoAssign(n, req.args.HandleID, req.attrs, req.res)
+		addrs := b.autoAssign(n, handle, req.attrs, req.res)
 		if len(addrs) == 0 {
+			if !fresh {
+				return errStaleRead // the copy may be out of date: look again
+			}
 			return nil
 		}
-		if err := m.adjustHandle(ctx, req.args.HandleID, b.cidr, len(addrs)); err != nil {
-			return err
+		if handle != "" && len(addrs) != counted {
+			if err := m.adjustHandle(ctx, handle, cidr, len(addrs)-counted); err != nil {
+				return err
+			}
+			counted = len(addrs)
 		}
 		if err := m.injected(FaultAfterHandleWrite); err != nil {
 			return err
 		}
 		if err := m.updateBlock(ctx, b); err != nil {
-			if uerr := m.adjustHandle(ctx, req.args.HandleID, b.cidr, -len(addrs)); uerr != nil {
-				m.log.Warn("ipam: could not undo handle count after a failed block write; GC will repair it", "handle", req.args.HandleID, "block", b.cidr.String(), "err", uerr)
-			}
 			if errors.Is(err, datastore.ErrNotFound) {
 				return errStaleRead
 			}
 			return err
 		}
+		counted = 0
+		if affine {
+			m.rememberBlock(node, b)
+		}
 		for _, a := range addrs {
-			o, _ := ordinalOf(b.cidr, a)
-			out = append(out, AssignedIP{Addr: a, Block: b.cidr, SequenceNumber: b.seqOf(o)})
+			o, _ := ordinalOf(cidr, a)
+			out = append(out, AssignedIP{Addr: a, Block: cidr, SequenceNumber: b.seqOf(o)})
 		}
 		return m.injected(FaultAfterBlockWrite)
 	})

@@ -29,27 +29,20 @@ func (m *IPAM) AssignIP(ctx context.Context, args AssignIPArgs) (*AssignedIP, er
 	if !addr.IsValid() {
 		return nil, fmt.Errorf("assign IP: no address given; pass the IP to assign")
 	}
-	pools, err := m.listPools(ctx)
+	v, err := m.loadView(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	p, ok := poolFor(pools, addr)
+	p, ok := poolFor(v.pools, addr)
 	if !ok || p.disabled {
 		return nil, &NotInPoolError{IP: addr}
 	}
-	res, names, err := m.listReservations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range res {
+	for _, r := range v.res {
 		if r.Contains(addr) {
-			return nil, &ReservedError{IP: addr, Reservation: names[r], CIDR: r.String()}
+			return nil, &ReservedError{IP: addr, Reservation: v.resNames[r], CIDR: r.String()}
 		}
 	}
-	cfg, err := m.GetIPAMConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
+	cfg := v.cfg
 	attrs := maps.Clone(args.Attrs)
 	if attrs == nil {
 		attrs = map[string]string{}
@@ -118,7 +111,11 @@ type Allocation struct {
 // wrapping ErrNoSuchAllocation.
 func (m *IPAM) GetAssignmentAttributes(ctx context.Context, addr netip.Addr) (*Allocation, error) {
 	addr = addr.Unmap()
-	byBlock, _, err := m.groupByBlock(ctx, []ReleaseOptions{{Address: addr}})
+	v, err := m.loadView(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	byBlock, _, err := m.groupByBlock(ctx, v.pools, []ReleaseOptions{{Address: addr}})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,17 @@ type block struct {
 	revision string
 }
 
+// clone returns a deep copy of b that shares nothing mutable with it (the
+// *int, *string and time pointers inside are never written through).
+func (b *block) clone() *block {
+	s := *b.spec
+	s.Allocations = slices.Clone(b.spec.Allocations)
+	s.Unallocated = slices.Clone(b.spec.Unallocated)
+	s.Attributes = slices.Clone(b.spec.Attributes)
+	s.SequenceNumberForAllocation = maps.Clone(b.spec.SequenceNumberForAllocation)
+	return &block{cidr: b.cidr, spec: &s, meta: b.meta, revision: b.revision}
+}
+
 // affinityFor renders the block affinity string of a node, "host:<node>".
 func affinityFor(node string) string { return "host:" + node }
 

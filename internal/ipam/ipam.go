@@ -72,11 +72,18 @@ type Options struct {
 	// returned from the operation immediately, leaving the datastore as a
 	// crashed client would. Tests only.
 	Fault func(FaultPoint) error
+	// DisableCache makes every request read pools, reservations, the IPAM
+	// configuration, node labels and affinities afresh and forget the
+	// block it last wrote (the behaviour of a store without Fingerprints).
+	// For benchmarks and debugging; the cache never changes results.
+	DisableCache bool
 }
 
-// IPAM allocates addresses from the datastore. It keeps no state of its
-// own between calls, so any number of IPAMs on any number of hosts may
-// work on one datastore at once.
+// IPAM allocates addresses from the datastore. The datastore is the only
+// authority: what an IPAM remembers between calls (its cache) is checked
+// against the datastore before use or guarded by a compare-and-swap, so any
+// number of IPAMs on any number of hosts may work on one datastore at once.
+// An IPAM is safe for concurrent use.
 type IPAM struct {
 	st    Store
 	log   *slog.Logger
@@ -84,6 +91,7 @@ type IPAM struct {
 	now   func() time.Time
 	age   time.Duration
 	fault func(FaultPoint) error
+	cache *cache // nil when disabled
 }
 
 // New returns an IPAM over the given store (normally a datastore.Backend).
@@ -100,6 +108,9 @@ func New(st Store, opts Options) *IPAM {
 	}
 	if m.age == 0 {
 		m.age = time.Minute
+	}
+	if !opts.DisableCache {
+		m.cache = &cache{}
 	}
 	return m
 }

@@ -118,7 +118,9 @@ func selectsNode(p pool, labels map[string]string) (bool, error) {
 // Calico does, but must exist, be enabled and allow the use. Otherwise every
 // enabled, automatic pool of the family whose nodeSelector matches the node
 // and whose allowedUses include the use qualifies.
-func (m *IPAM) choosePools(ctx context.Context, all []pool, fam int, requested []string, nodeName string, use Use) ([]pool, error) {
+// The pools and the node's labels come from the request's view.
+func (m *IPAM) choosePools(v *view, fam int, requested []string, nodeName string, use Use) ([]pool, error) {
+	all := v.pools
 	if len(requested) > 0 {
 		var out []pool
 		for _, r := range requested {
@@ -141,10 +143,7 @@ func (m *IPAM) choosePools(ctx context.Context, all []pool, fam int, requested [
 		}
 		return out, nil
 	}
-	labels, err := m.nodeLabels(ctx, nodeName)
-	if err != nil {
-		return nil, err
-	}
+	labels := v.labels
 	var out []pool
 	var skipped []string
 	for _, p := range all {

@@ -28,11 +28,15 @@ func (m *IPAM) ReleaseIPs(ctx context.Context, opts ...ReleaseOptions) ([]netip.
 	if len(opts) == 0 {
 		return nil, nil
 	}
-	byBlock, notInBlock, err := m.groupByBlock(ctx, opts)
+	v, err := m.loadView(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	cooldown := m.cooldownFor(ctx)
+	byBlock, notInBlock, err := m.groupByBlock(ctx, v.pools, opts)
+	if err != nil {
+		return nil, err
+	}
+	cooldown := v.cfg.IPCooldown
 	notAllocated := notInBlock
 	var errs []error
 	cidrs := slices.SortedFunc(mapsKeys(byBlock), func(a, b netip.Prefix) int { return cmp.Compare(a.String(), b.String()) })
@@ -93,11 +97,8 @@ func (m *IPAM) dropIfUnowned(ctx context.Context, b *block) {
 // groupByBlock maps each address to the block that holds it, using the
 // pools' block sizes and falling back to the stored blocks for addresses
 // outside every pool (a pool deleted under its blocks).
-func (m *IPAM) groupByBlock(ctx context.Context, opts []ReleaseOptions) (map[netip.Prefix][]ReleaseOptions, []netip.Addr, error) {
-	pools, err := m.listPools(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+func (m *IPAM) groupByBlock(ctx context.Context, pools []pool, opts []ReleaseOptions) (map[netip.Prefix][]ReleaseOptions, []netip.Addr, error) {
+	var err error
 	out := map[netip.Prefix][]ReleaseOptions{}
 	var blocks []*block
 	var missing []netip.Addr

@@ -278,23 +278,33 @@ func (m *IPAM) adjustHandle(ctx context.Context, id string, cidr netip.Prefix, d
 		return nil
 	}
 	c := cidr.String()
+	// Most increments are a new handle's first (a pod's first address):
+	// try the create first and read only when the handle already exists.
+	tryCreate := delta > 0
 	return m.retry(ctx, "update ipamhandle "+id, func() error {
+		if tryCreate {
+			h := &handle{}
+			h.obj.Name = handleName(id)
+			h.obj.CreationTimestamp = metav1.NewTime(m.now())
+			h.obj.Spec = ipamHandleSpec{HandleID: id, Block: map[string]int{c: delta}}
+			_, err := m.st.Create(ctx, h.kv())
+			if !errors.Is(err, datastore.ErrAlreadyExists) {
+				return err
+			}
+		}
 		h, err := m.getHandle(ctx, id)
 		if errors.Is(err, datastore.ErrNotFound) {
 			if delta < 0 {
 				m.log.Warn("ipam: releasing from a handle that does not exist", "handle", id, "block", c)
 				return nil
 			}
-			h = &handle{}
-			h.obj.Name = handleName(id)
-			h.obj.CreationTimestamp = metav1.NewTime(m.now())
-			h.obj.Spec = ipamHandleSpec{HandleID: id, Block: map[string]int{c: delta}}
-			_, err = m.st.Create(ctx, h.kv())
-			return err
+			tryCreate = true
+			return errStaleRead // deleted since the create failed: create again
 		}
 		if err != nil {
 			return err
 		}
+		tryCreate = false
 		n := h.obj.Spec.Block[c] + delta
 		if n <= 0 {
 			if n < 0 {
@@ -313,6 +323,7 @@ func (m *IPAM) adjustHandle(ctx context.Context, id string, cidr netip.Prefix, d
 		}
 		_, err = m.st.Update(ctx, h.kv())
 		if errors.Is(err, datastore.ErrNotFound) {
+			tryCreate = delta > 0
 			return errStaleRead
 		}
 		return err
