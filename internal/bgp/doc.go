@@ -16,11 +16,15 @@
 //     routes for this node's blocks, and touches no route of any other
 //     protocol.
 //
-// Imports: api/v3, api/numorstring, internal/selector, GoBGP (pkg/server,
-// pkg/apiutil, pkg/packet/bgp, api), vishvananda/netlink. Never imports
-// datastore backends, client, felix or anything above it.
+// StateCache (state_cache.go) is fed by a datastore.Syncer and gives the
+// Agent a State to apply once the datastore is in sync.
 //
-//	datastore resources (State)
+// Imports: api/v3, api/numorstring, internal/selector, internal/datastore
+// (the contract and syncer only), GoBGP (pkg/server, pkg/apiutil,
+// pkg/packet/bgp, api), vishvananda/netlink. Never imports datastore
+// backends (tests excepted), client, felix or anything above it.
+//
+//	Syncer ──► StateCache ──► datastore resources (State)
 //	        │ Compute (pure)
 //	        ▼
 //	    Desired ──► Speaker.Apply ──► GoBGP server ◄──► BGP peers
