@@ -289,6 +289,8 @@ func strictDecode(data []byte, v any, what string) error {
 		return fmt.Errorf("%s: field %q holds a JSON %s; it must be %s", what, typeErr.Field, typeErr.Value, goTypeWord(typeErr.Type.Kind().String()))
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("%s: not valid JSON at byte %d: %v", what, syntaxErr.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: not valid JSON: the input ends early (%v)", what, err)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		return fmt.Errorf("%s: unknown field %s; remove it or check its spelling (known fields: %s)", what, field, strings.Join(knownFields(v), ", "))

@@ -2,6 +2,7 @@ package cni_test
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,16 +73,27 @@ func TestMain(m *testing.M) {
 type nsExec struct {
 	hostNS string
 	raw    *invoke.RawExec
+	stderr *lockedBuf
 }
 
 func (e *nsExec) ExecPlugin(ctx context.Context, pluginPath string, stdin []byte, environ []string) ([]byte, error) {
-	var out []byte
+	var stdout, stderr bytes.Buffer
 	err := ns.WithNetNSPath(e.hostNS, func(ns.NetNS) error {
-		var err error
-		out, err = e.raw.ExecPlugin(ctx, pluginPath, stdin, environ)
-		return err
+		c := exec.CommandContext(ctx, pluginPath)
+		c.Env, c.Stdin, c.Stdout, c.Stderr = environ, bytes.NewReader(stdin), &stdout, &stderr
+		return c.Run()
 	})
-	return out, err
+	// Unlike invoke.RawExec, keep stderr on failure too: tests check the
+	// plugin writes its error there.
+	_, _ = e.stderr.Write(stderr.Bytes())
+	if err != nil {
+		var te types.Error
+		if json.Unmarshal(stdout.Bytes(), &te) == nil && te.Code != 0 {
+			return nil, &te
+		}
+		return nil, fmt.Errorf("%s: %v (stdout %q, stderr %q)", filepath.Base(pluginPath), err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes(), nil
 }
 
 func (e *nsExec) FindInPath(plugin string, paths []string) (string, error) {
@@ -163,7 +175,7 @@ func newNode(t *testing.T) *node {
 	n.etcdInNS = "http://" + testutil.ForwardIntoNetns(t, n.hostPath, strings.TrimPrefix(n.etcd.Endpoint, "http://"))
 	n.createPool("pod-pool", "10.244.0.0/16", 26)
 	n.cni = libcni.NewCNIConfigWithCacheDir([]string{dir, debianCNIDir}, t.TempDir(),
-		&nsExec{hostNS: n.hostPath, raw: &invoke.RawExec{Stderr: n.stderr}})
+		&nsExec{hostNS: n.hostPath, raw: &invoke.RawExec{}, stderr: n.stderr})
 	return n
 }
 
@@ -308,8 +320,8 @@ func cniErr(t *testing.T, err error, want string) *types.Error {
 	if err == nil {
 		t.Fatalf("expected a CNI error containing %q, got success", want)
 	}
-	te, ok := err.(*types.Error)
-	if !ok {
+	var te *types.Error
+	if !errors.As(err, &te) {
 		t.Fatalf("error is %T (%v), not a CNI error", err, err)
 	}
 	if !strings.Contains(te.Msg+" "+te.Details, want) {

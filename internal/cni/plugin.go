@@ -196,6 +196,7 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 		if err == nil {
 			return
 		}
+		s.log.Warn("ADD failed; rolling back", "err", err)
 		if madeVeth {
 			if terr := TeardownPod(a.Netns, a.IfName); terr != nil {
 				s.log.Error("rollback: removing the pod interface failed", "err", terr)
@@ -205,7 +206,7 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 			}
 		}
 		release()
-		s.log.Info("ADD failed; rolled back", "err", err)
+		s.log.Warn("ADD failed; rolled back")
 	}()
 	if err = testHook(p.getenv, "after-ipam"); err != nil {
 		return err
@@ -235,7 +236,7 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 			return cniError(types.ErrTryAgainLater, "writing the network's profile failed", err)
 		}
 	}
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()
 	if _, err = c.Apply(wctx, wep); err != nil {
 		return cniError(types.ErrTryAgainLater, "writing workload endpoint "+wep.Namespace+"/"+wep.Name+" failed", err)
