@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/knftables"
@@ -62,6 +63,11 @@ type PolicyManager struct {
 	hosts     map[string]*calc.HostEndpoint
 	pools     map[string]calc.Pool
 
+	// cache holds rendered fragments per object key; chainNames the
+	// policy and profile chains that exist.
+	cache      map[string]*fragment
+	chainNames map[string]bool
+
 	inSync      bool
 	dirty       bool
 	forceReread bool
@@ -93,6 +99,7 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 		workloads: map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint{},
 		hosts:     map[string]*calc.HostEndpoint{},
 		pools:     map[string]calc.Pool{},
+		cache:     map[string]*fragment{}, chainNames: map[string]bool{},
 		dirty:     true,
 	}
 }
@@ -132,12 +139,16 @@ func (m *PolicyManager) OnUpdate(u calc.Update) {
 		delete(m.ipsets, u.ID)
 	case calc.ActivePolicyUpdate:
 		m.policies[u.ID] = u.Policy
+		m.setChainsKnown(true, policyChain(u.ID, true), policyChain(u.ID, false))
 	case calc.ActivePolicyRemove:
 		delete(m.policies, u.ID)
+		m.setChainsKnown(false, policyChain(u.ID, true), policyChain(u.ID, false))
 	case calc.ActiveProfileUpdate:
 		m.profiles[u.Name] = u.Profile
+		m.setChainsKnown(true, profileChain(u.Name, true), profileChain(u.Name, false))
 	case calc.ActiveProfileRemove:
 		delete(m.profiles, u.Name)
+		m.setChainsKnown(false, profileChain(u.Name, true), profileChain(u.Name, false))
 	case calc.WorkloadEndpointUpdate:
 		m.workloads[u.ID] = u.Endpoint
 	case calc.WorkloadEndpointRemove:
@@ -152,12 +163,39 @@ func (m *PolicyManager) OnUpdate(u calc.Update) {
 		delete(m.pools, u.Name)
 	case calc.ConfigUpdate:
 		m.applyConfig(u.Config)
+		clear(m.cache) // the log prefix is in every policy chain
 	case calc.InSync:
 		m.inSync = true
 	default:
 		return
 	}
+	// Fragment cache keys are the calc update keys (see Render).
+	delete(m.cache, u.Key())
 	m.dirty = true
+}
+
+// setChainsKnown records that policy/profile chains appear or disappear;
+// endpoint fragments depend on that (fail-closed stand-ins), so a change
+// drops them all.
+func (m *PolicyManager) setChainsKnown(known bool, names ...string) {
+	changed := false
+	for _, n := range names {
+		if m.chainNames[n] != known {
+			changed = true
+		}
+		if known {
+			m.chainNames[n] = true
+		} else {
+			delete(m.chainNames, n)
+		}
+	}
+	if changed {
+		for k := range m.cache {
+			if strings.HasPrefix(k, "wep/") {
+				delete(m.cache, k)
+			}
+		}
+	}
 }
 
 // OnUpdates records a batch in order.
@@ -254,13 +292,8 @@ func (m *PolicyManager) Render() *nft.Table {
 	m.renderBase(t)
 	m.renderNAT(t)
 	for _, id := range sortedKeys(m.ipsets) {
-		renderIPSet(t, id, m.ipsets[id])
+		m.cached("ipset/"+id, func(t *nft.Table) { renderIPSet(t, id, m.ipsets[id]) }).mergeInto(t, nil)
 	}
-	ids := make([]calc.PolicyID, 0, len(m.policies))
-	for id := range m.policies {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return policyKey(ids[i]) < policyKey(ids[j]) })
 	// Only the directions some endpoint uses get a chain: an ingress-only
 	// policy has no egress chain.
 	used := map[string]bool{}
@@ -274,17 +307,22 @@ func (m *PolicyManager) Render() *nft.Table {
 			}
 		}
 	}
-	for _, id := range ids {
-		m.renderPolicyChains(t, id, m.policies[id], used)
+	keepUsed := func(name string) bool { return used[name] }
+	for id, p := range m.policies {
+		m.cached("policy/"+policyKey(id), func(t *nft.Table) { m.renderPolicyChains(t, id, p) }).mergeInto(t, keepUsed)
 	}
-	for _, name := range sortedKeys(m.profiles) {
-		m.renderProfileChains(t, name, m.profiles[name])
+	for name, p := range m.profiles {
+		m.cached("profile/"+name, func(t *nft.Table) { m.renderProfileChains(t, name, p) }).mergeInto(t, nil)
 	}
 	for id, ep := range m.workloads {
-		m.renderWorkload(t, id, ep)
+		m.cached("wep/"+id.Namespace+"/"+id.Name, func(t *nft.Table) { m.renderWorkload(t, id, ep) }).mergeInto(t, nil)
 	}
 	return t
 }
+
+// knownChain reports whether a policy or profile chain will exist (its
+// object was received), for endpoint chains that must not jump nowhere.
+func (m *PolicyManager) knownChain(name string) bool { return m.chainNames[name] }
 
 func (m *PolicyManager) logPrefix() string {
 	if m.cfg.LogPrefix == "" {

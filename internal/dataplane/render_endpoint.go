@@ -12,14 +12,10 @@ import (
 // directions the policy has rules for (or applies to) get a chain; the
 // endpoint chains jump to them by name, so one chain serves every endpoint
 // the policy selects.
-func (m *PolicyManager) renderPolicyChains(t *nft.Table, id calc.PolicyID, p *calc.Policy, used map[string]bool) {
+func (m *PolicyManager) renderPolicyChains(t *nft.Table, id calc.PolicyID, p *calc.Policy) {
 	who := fmt.Sprintf("policy %s (tier %s)", id.String(), id.Tier)
-	if name := policyChain(id, true); used[name] {
-		m.renderRulesChain(t, name, who+" ingress", p.InboundRules)
-	}
-	if name := policyChain(id, false); used[name] {
-		m.renderRulesChain(t, name, who+" egress", p.OutboundRules)
-	}
+	m.renderRulesChain(t, policyChain(id, true), who+" ingress", p.InboundRules)
+	m.renderRulesChain(t, policyChain(id, false), who+" egress", p.OutboundRules)
 }
 
 // renderProfileChains adds a profile's two chains.
@@ -53,6 +49,8 @@ type endpointChainSpec struct {
 	profiles []string
 	// prelude rules run first (anti-spoofing).
 	prelude []nft.Rule
+	// known says whether a policy or profile chain exists.
+	known func(chain string) bool
 }
 
 // renderEndpointChain adds one endpoint chain:
@@ -82,7 +80,7 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 			continue
 		}
 		for _, id := range pols {
-			if t.Chains[policyChain(id, s.inbound)] == nil {
+			if !s.known(policyChain(id, s.inbound)) {
 				// calc sends a policy before any endpoint using it; if it
 				// is missing anyway, fail closed rather than jump nowhere.
 				c.Add("counter drop", fmt.Sprintf("%s: policy %s not received: fail closed", s.who, id.String()))
@@ -100,7 +98,7 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 		c.Add(fmt.Sprintf("meta mark set meta mark & 0x%x", ^markPass), fmt.Sprintf("%s: leave tier %s", s.who, tier.Name))
 	}
 	for _, prof := range s.profiles {
-		if t.Chains[profileChain(prof, s.inbound)] == nil {
+		if !s.known(profileChain(prof, s.inbound)) {
 			c.Add("counter drop", fmt.Sprintf("%s: profile %s not received: fail closed", s.who, prof))
 			continue
 		}
@@ -119,11 +117,11 @@ func (m *PolicyManager) renderWorkload(t *nft.Table, id calc.WorkloadEndpointID,
 	who := id.Namespace + "/" + id.Name
 	renderEndpointChain(t, endpointChainSpec{
 		name: toWLChain(ep.InterfaceName), who: "to wep " + who, inbound: true,
-		tiers: ep.Tiers, profiles: ep.Profiles,
+		tiers: ep.Tiers, profiles: ep.Profiles, known: m.knownChain,
 	})
 	renderEndpointChain(t, endpointChainSpec{
 		name: fromWLChain(ep.InterfaceName), who: "from wep " + who, inbound: false,
-		tiers: ep.Tiers, profiles: ep.Profiles, prelude: antiSpoof(ep),
+		tiers: ep.Tiers, profiles: ep.Profiles, prelude: antiSpoof(ep), known: m.knownChain,
 	})
 	t.Maps[mapToWL].Elements[ep.InterfaceName] = "goto " + toWLChain(ep.InterfaceName)
 	t.Maps[mapFromWL].Elements[ep.InterfaceName] = "goto " + fromWLChain(ep.InterfaceName)

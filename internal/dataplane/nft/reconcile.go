@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
+	"sort"
 	"strings"
 
 	"sigs.k8s.io/knftables"
@@ -23,6 +25,10 @@ type Reconciler struct {
 	family knftables.Family
 	table  string
 	actual *state
+	// synced are the desired sets of the last successful Sync: a set passed
+	// again as the same object (renderers cache them) needs no element
+	// diff while the cache is trusted. Cleared whenever actual is re-read.
+	synced map[string]*Set
 }
 
 // NewReconciler returns a Reconciler for the table nft was created for
@@ -51,7 +57,7 @@ type Result struct {
 }
 
 // Invalidate makes the next Sync read the table back from the kernel first.
-func (r *Reconciler) Invalidate() { r.actual = nil }
+func (r *Reconciler) Invalidate() { r.actual, r.synced = nil, nil }
 
 // Sync makes the kernel table equal to want. With prune false nothing is
 // removed (no chains, sets, maps, set or map elements): that is how the
@@ -68,7 +74,7 @@ func (r *Reconciler) Sync(ctx context.Context, want *Table, prune bool) (Result,
 		if err != nil {
 			return res, fmt.Errorf("read back table %s %s: %w", r.family, r.table, err)
 		}
-		r.actual = st
+		r.actual, r.synced = st, nil
 	}
 	return r.syncFrom(ctx, want, prune, res)
 }
@@ -85,7 +91,7 @@ func (r *Reconciler) ReadBack(ctx context.Context) (int, error) {
 	if r.actual != nil {
 		drift = diffCount(r.actual, st)
 	}
-	r.actual = st
+	r.actual, r.synced = st, nil
 	return drift, nil
 }
 
@@ -103,6 +109,9 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 	for _, name := range sortedKeys(want.Sets) {
 		s := want.Sets[name]
 		cur, exists := have.sets[name]
+		if exists && r.synced[name] == s {
+			continue // unchanged object since the last sync: nothing to diff
+		}
 		if !exists {
 			set := &knftables.Set{Name: name, Type: s.Type}
 			if s.Interval {
@@ -114,9 +123,13 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			tx.Add(set)
 			cur = map[string]struct{}{}
 		}
-		nextElems := maps.Clone(cur)
+		// Copy on write: most syncs change few sets.
+		nextElems := cur
 		for _, k := range sortedKeys(s.Elements) {
 			if _, ok := cur[k]; !ok {
+				if sameMap(nextElems, cur) {
+					nextElems = cloneSet(cur)
+				}
 				tx.Add(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
 				nextElems[k] = struct{}{}
 				res.ElementsAdded++
@@ -201,12 +214,26 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 
 	if prune {
 		for _, name := range sortedKeys(want.Sets) {
-			for _, k := range sortedKeys(have.sets[name]) {
+			if len(have.sets[name]) == 0 || r.synced[name] == want.Sets[name] {
+				continue
+			}
+			var stale []string
+			for k := range have.sets[name] {
 				if _, ok := want.Sets[name].Elements[k]; !ok {
-					tx.Delete(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
-					delete(next.sets[name], k)
-					res.ElementsRemoved++
+					stale = append(stale, k)
 				}
+			}
+			if len(stale) == 0 {
+				continue
+			}
+			sort.Strings(stale)
+			if sameMap(next.sets[name], have.sets[name]) {
+				next.sets[name] = cloneSet(have.sets[name])
+			}
+			for _, k := range stale {
+				tx.Delete(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
+				delete(next.sets[name], k)
+				res.ElementsRemoved++
 			}
 		}
 		// Maps we no longer want: their elements may point at chains that
@@ -243,29 +270,52 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 
 	res.Operations = tx.NumOperations()
 	if res.Operations == 0 {
+		r.actual = next
+		r.remember(want, prune)
 		return res, nil
 	}
 	if err := r.nft.Run(ctx, tx); err != nil {
 		// We no longer know what the kernel holds: read it back next time.
-		r.actual = nil
+		r.actual, r.synced = nil, nil
 		return res, fmt.Errorf("nftables transaction on table %s %s (%d operations) failed; the table is unchanged and the next apply re-reads it: %w",
 			r.family, r.table, res.Operations, err)
 	}
 	r.actual = next
+	r.remember(want, prune)
 	return res, nil
 }
 
+// remember records the sets just synced. Without prune, stale elements were
+// left in place, so nothing may be skipped next time.
+func (r *Reconciler) remember(want *Table, prune bool) {
+	if !prune {
+		r.synced = nil
+		return
+	}
+	r.synced = make(map[string]*Set, len(want.Sets))
+	maps.Copy(r.synced, want.Sets)
+}
+
+// cloneState copies the top-level maps; element maps are shared and cloned
+// by the writer before any change (copy on write).
 func cloneState(s *state) *state {
 	out := newState()
 	out.tableExists = s.tableExists
-	for k, v := range s.chains {
-		out.chains[k] = v
-	}
-	for k, v := range s.sets {
-		out.sets[k] = maps.Clone(v)
-	}
-	for k, v := range s.maps {
-		out.maps[k] = maps.Clone(v)
-	}
+	maps.Copy(out.chains, s.chains)
+	maps.Copy(out.sets, s.sets)
+	maps.Copy(out.maps, s.maps)
 	return out
+}
+
+// cloneSet copies a set's elements (never returning nil).
+func cloneSet(m map[string]struct{}) map[string]struct{} {
+	out := make(map[string]struct{}, len(m)+1)
+	maps.Copy(out, m)
+	return out
+}
+
+// sameMap reports whether a and b are the same map object (not merely
+// equal), for copy on write.
+func sameMap[V any](a, b map[string]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }

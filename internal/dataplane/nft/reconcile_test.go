@@ -153,3 +153,19 @@ func TestElementKey_MatchesHowNftListsElements(t *testing.T) {
 		t.Errorf("concatenation: %q", got)
 	}
 }
+
+func TestReconciler_StaleElementsGoOnceInSyncEvenForUnchangedSets(t *testing.T) {
+	fake := fakeTable()
+	mustSync(t, NewReconciler(fake, knftables.InetFamily, "calico", nil), sample("10.0.0.1/32", "10.0.0.9/32"), true)
+	// Restart: the same set object is synced before and after in-sync.
+	r := NewReconciler(fake, knftables.InetFamily, "calico", nil)
+	want := sample("10.0.0.1/32")
+	mustSync(t, r, want, false)
+	if fake.Table.Sets["allowed"].FindElement("10.0.0.9") == nil {
+		t.Fatal("stale element removed before in-sync")
+	}
+	mustSync(t, r, want, true)
+	if fake.Table.Sets["allowed"].FindElement("10.0.0.9") != nil {
+		t.Error("stale element kept after in-sync")
+	}
+}

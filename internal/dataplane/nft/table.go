@@ -28,6 +28,10 @@ type Chain struct {
 	Name  string
 	Base  *BaseChain
 	Rules []Rule
+
+	// memo caches comments(); a Chain must not be changed after its first
+	// Sync (renderers cache whole chains between syncs).
+	memo []string
 }
 
 // BaseChain is where a base chain hooks into netfilter.
@@ -107,10 +111,14 @@ func sanitizeComment(s string) string {
 
 // comments returns the comments the kernel should hold for c, in order.
 func (c *Chain) comments() []string {
+	if c.memo != nil && len(c.memo) == len(c.Rules) {
+		return c.memo
+	}
 	out := make([]string, len(c.Rules))
 	for i, r := range c.Rules {
 		out[i] = r.fullComment()
 	}
+	c.memo = out
 	return out
 }
 
