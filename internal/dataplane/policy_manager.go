@@ -100,7 +100,7 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 		hosts:     map[string]*calc.HostEndpoint{},
 		pools:     map[string]calc.Pool{},
 		cache:     map[string]*fragment{}, chainNames: map[string]bool{},
-		dirty:     true,
+		dirty: true,
 	}
 }
 
