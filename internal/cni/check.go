@@ -56,7 +56,12 @@ func CheckPod(p PodNetwork) []string {
 		add("list routes of %s: %v", p.HostVeth, err)
 	}
 	for _, a := range p.Addrs {
-		if !hasRoute(routes, netip.PrefixFrom(a, a.BitLen()), netip.Addr{}, netlink.SCOPE_LINK) {
+		// The kernel keeps IPv6 routes at universe scope whatever was asked.
+		scope := netlink.SCOPE_LINK
+		if a.Is6() {
+			scope = anyScope
+		}
+		if !hasRoute(routes, netip.PrefixFrom(a, a.BitLen()), netip.Addr{}, scope) {
 			add("host route %s dev %s scope link is missing", netip.PrefixFrom(a, a.BitLen()), p.HostVeth)
 		}
 	}

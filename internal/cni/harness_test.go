@@ -284,7 +284,7 @@ func (n *node) assertClean(what string) {
 	if links := n.host.IP(n.t, "-o", "link", "show"); strings.Contains(links, "cali") {
 		n.t.Errorf("%s: cali links left in the host namespace:\n%s", what, links)
 	}
-	if routes := n.host.IP(n.t, "route", "show"); strings.Contains(routes, "10.244.") {
+	if routes := n.host.IP(n.t, "route", "show") + n.host.IP(n.t, "-6", "route", "show"); strings.Contains(routes, "10.244.") || strings.Contains(routes, "fd00:10:244") {
 		n.t.Errorf("%s: pod routes left in the host namespace:\n%s", what, routes)
 	}
 	weps, _, err := client.List[*v3.WorkloadEndpoint](ctx, n.client, "")

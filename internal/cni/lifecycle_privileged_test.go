@@ -345,3 +345,36 @@ func assertStderrCNIError(t *testing.T, stderr, want string) {
 	}
 	t.Fatalf("stderr has no CNI error JSON mentioning %q:\n%s", want, stderr)
 }
+
+func TestPrivilegedCNI_DualStackUsesTheHostVethsLinkLocalAsIPv6Gateway(t *testing.T) {
+	n := newNode(t)
+	n.createPool("pod-pool-v6", "fd00:10:244::/64", 122)
+	l := n.confList("1.0.0", n.calicoConf(map[string]any{"ipam": map[string]any{"type": "calico-ipam", "assign_ipv4": "true", "assign_ipv6": "true"}}))
+	p := n.newPod("default", "dual", nil)
+	r := n.add(l, p)
+	v4, v6 := podAddr(t, r, true), podAddr(t, r, false)
+	veth := cni.VethNameForPod(p.namespace, p.name)
+	ll := n.host.IP(t, "-6", "addr", "show", "dev", veth, "scope", "link")
+	if !strings.Contains(ll, "inet6 fe80::") {
+		t.Fatalf("host veth has no link-local address:\n%s", ll)
+	}
+	if addr := p.ns.IP(t, "-6", "addr", "show", "dev", "eth0"); !strings.Contains(addr, v6.String()+"/128") {
+		t.Fatalf("pod lacks %s/128:\n%s", v6, addr)
+	}
+	if routes := p.ns.IP(t, "-6", "route", "show", "default"); !strings.Contains(routes, "default via fe80::") || !strings.Contains(routes, "dev eth0") {
+		t.Fatalf("pod IPv6 default route is not via the host veth's link-local:\n%s", routes)
+	}
+	if routes := n.host.IP(t, "-6", "route", "show", "dev", veth); !strings.Contains(routes, v6.String()+" ") {
+		t.Fatalf("host lacks route %s dev %s:\n%s", v6, veth, routes)
+	}
+	for _, a := range []netip.Addr{v4, v6} {
+		if err := n.ping(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.cni.CheckNetworkList(context.Background(), l, p.rt); err != nil {
+		t.Fatalf("CHECK of a dual-stack pod: %v", err)
+	}
+	n.del(l, p)
+	n.assertClean("after dual-stack DEL")
+}
