@@ -38,7 +38,9 @@ func TestPrivilegedMD5_MismatchKeepsSessionDownWithClearStatus(t *testing.T) {
 		if !strings.Contains(s[0].Info, "MD5 password") {
 			t.Errorf("%s info = %q, want it to point at the MD5 password", n.name, s[0].Info)
 		}
-		t.Logf("%s with mismatched password: %s %s", n.name, s[0].State, s[0].Info)
+		var tbl strings.Builder
+		_ = WriteStatusTable(&tbl, s)
+		t.Logf("%s with mismatched password:\n%s", n.name, tbl.String())
 	}
 	if got := birdRoutes(t, nss[0]); len(got) != 1 {
 		t.Errorf("node-a learned routes without a session: %q", got)

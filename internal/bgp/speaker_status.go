@@ -65,7 +65,7 @@ func (s *Speaker) Status(ctx context.Context) ([]PeerStatus, error) {
 			if p.Password != "" {
 				// A wrong MD5 password makes the kernel drop the peer's
 				// segments silently; say so, since nothing else will.
-				st.Info += "; a TCP MD5 password is set for this peer: check that it matches the peer's"
+				st.Info += " (MD5 password set: check it matches the peer's)"
 			}
 		}
 		out = append(out, st)
@@ -106,7 +106,7 @@ func disconnectInfo(st *api.PeerState) string {
 	}
 	switch st.SessionState {
 	case api.PeerState_SESSION_STATE_ACTIVE, api.PeerState_SESSION_STATE_CONNECT:
-		return "Socket: connecting to peer (no answer yet)"
+		return "Socket: no answer from peer"
 	}
 	return "waiting for the peer"
 }
