@@ -190,7 +190,7 @@ func (m *IPAM) assignFamily(ctx context.Context, req *request, fam, num int, req
 			continue
 		}
 		owned++
-		if left() == 0 || !inPools(a.cidr) || req.res.coversAll(a.cidr) {
+		if left() == 0 || !inPools(a.cidr) || req.res.coversAll(a.cidr) || req.view.stillFull[a.cidr] {
 			continue
 		}
 		var guess *block
@@ -373,6 +373,9 @@ func (m *IPAM) fromBlock(ctx context.Context, req *request, b *block, guessed bo
 			if !fresh {
 				return errStaleRead // the copy may be out of date: look again
 			}
+			if affine && b.full() {
+				m.recordFull(req.view, node, cidr)
+			}
 			return nil
 		}
 		if handle != "" && len(addrs) != counted {
@@ -408,7 +411,7 @@ func (m *IPAM) fromBlock(ctx context.Context, req *request, b *block, guessed bo
 // pools are fully carved up, an empty block of another node claimed longer
 // than EmptyBlockReclaimAge ago (released first, so it can be claimed).
 func (m *IPAM) findUsableBlock(ctx context.Context, node string, pools []pool, res reservations) (netip.Prefix, bool, error) {
-	blocks, err := m.listBlocks(ctx)
+	blocks, err := m.listBlockSummaries(ctx)
 	if err != nil {
 		return netip.Prefix{}, false, err
 	}

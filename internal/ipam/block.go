@@ -20,6 +20,9 @@ type block struct {
 	spec     *ipamBlockSpec
 	meta     metav1.ObjectMeta
 	revision string
+	// partial marks a summary (listBlockSummaries): no attributes, never
+	// written.
+	partial bool
 }
 
 // clone returns a deep copy of b that shares nothing mutable with it (the
@@ -90,6 +93,21 @@ func (b *block) numFree(res reservations) int {
 		}
 	}
 	return n
+}
+
+// full reports whether the block has no free ordinal and none cooling
+// down: a property of its content alone, whatever the clock or the
+// reservations say, so it holds for as long as the block is unchanged.
+func (b *block) full() bool {
+	if len(b.spec.Unallocated) > 0 {
+		return false
+	}
+	for _, a := range b.spec.Attributes {
+		if a.ReleasedAt != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // inUse counts taken ordinals, including released ones still cooling down.

@@ -35,6 +35,11 @@ type view struct {
 	node   string
 	labels map[string]string
 	affs   []*affinity
+	// blockFP holds, for the node's affine blocks the cache knew of, the
+	// fingerprint of each block taken when the view was (before any block
+	// of this request was read); stillFull those of them known full then.
+	blockFP   map[netip.Prefix]string
+	stillFull map[netip.Prefix]bool
 }
 
 // cache is one IPAM's memory of its last reads. The global part covers
@@ -64,7 +69,16 @@ type nodeCache struct {
 	affs   []*affinity
 	// last is a private copy of the block this node last wrote; nil if none.
 	last *block
+	// full maps affine blocks seen full (no free ordinal, none cooling
+	// down) to their fingerprint taken before that read: while the
+	// fingerprint is unchanged the block is unchanged, so still full, and
+	// need not be read.
+	full map[netip.Prefix]string
 }
+
+// maxBlockSets caps the block fingerprints read with a view (etcd allows
+// 128 operations per transaction by default).
+const maxBlockSets = 64
 
 // globalSets are the fingerprinted sets every view needs.
 var globalSets = []datastore.ListOptions{{Kind: kindIPPool}, {Kind: kindIPReservation}, {Kind: kindIPAMConfig}}
@@ -94,8 +108,19 @@ func (m *IPAM) loadView(ctx context.Context, node string) (*view, error) {
 		return m.readView(ctx, node)
 	}
 	sets := globalSets
+	var blocks []netip.Prefix
 	if node != "" {
 		sets = append(append([]datastore.ListOptions(nil), globalSets...), nodeSets(node)...)
+		m.cache.mu.Lock()
+		if n := m.cache.nodes[node]; n != nil {
+			for _, a := range n.affs {
+				if len(blocks) < maxBlockSets {
+					blocks = append(blocks, a.cidr)
+					sets = append(sets, datastore.ListOptions{Kind: kindIPAMBlock, NamePrefix: blockName(a.cidr)})
+				}
+			}
+		}
+		m.cache.mu.Unlock()
 	}
 	fps, err := f.Fingerprints(ctx, sets)
 	if err != nil {
@@ -114,8 +139,22 @@ func (m *IPAM) loadView(ctx context.Context, node string) (*view, error) {
 	var nc nodeCache
 	nodeOK := false
 	if node != "" {
-		if n := c.nodes[node]; n != nil && n.valid && n.fp == [2]string(fps[3:5]) {
+		n := c.node(node)
+		if n.valid && n.fp == [2]string(fps[3:5]) {
 			nodeOK, nc = true, *n
+		}
+		v.blockFP = make(map[netip.Prefix]string, len(blocks))
+		v.stillFull = map[netip.Prefix]bool{}
+		for i, cidr := range blocks {
+			fp := fps[5+i]
+			v.blockFP[cidr] = fp
+			if old, ok := n.full[cidr]; ok {
+				if old == fp {
+					v.stillFull[cidr] = true
+				} else {
+					delete(n.full, cidr)
+				}
+			}
 		}
 	}
 	c.mu.Unlock()
@@ -218,6 +257,26 @@ func (m *IPAM) rememberBlock(node string, b *block) {
 	cp := b.clone()
 	m.cache.mu.Lock()
 	m.cache.node(node).last = cp
+	m.cache.mu.Unlock()
+}
+
+// recordFull notes that node's affine block cidr was just read (after v
+// was taken) and found full, so later views may skip it while its
+// fingerprint stays what v saw.
+func (m *IPAM) recordFull(v *view, node string, cidr netip.Prefix) {
+	if m.cache == nil || v == nil {
+		return
+	}
+	fp, ok := v.blockFP[cidr]
+	if !ok {
+		return
+	}
+	m.cache.mu.Lock()
+	n := m.cache.node(node)
+	if n.full == nil {
+		n.full = map[netip.Prefix]string{}
+	}
+	n.full[cidr] = fp
 	m.cache.mu.Unlock()
 }
 

@@ -241,3 +241,36 @@ func TestChurn_MemoryBackendCached(t *testing.T) {
 	defer mem.Close()
 	runChurn(t, &fpBackend{Backend: mem})
 }
+
+// TestCache_FullBlockSkippedOnlyWhileUnchanged: once the caching IPAM has
+// seen its block full it skips reading it — but an address released there
+// by another client changes the block, and the very next request uses it.
+func TestCache_FullBlockSkippedOnlyWhileUnchanged(t *testing.T) {
+	e, be := newCachedEnv(t)
+	e.pool("p", "10.0.0.0/26", 26, nil)
+	e.node("node-1", nil)
+	addrs := e.mustAssign("node-1", "bulk", 64)
+	// Only the node's own block may serve it from now on.
+	if err := e.m.SetIPAMConfig(ctx, Config{AutoAllocateBlocks: false, StrictAffinity: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the first failure records the block full
+		if _, _, err := e.assign("node-1", "more", 1, 0); err == nil {
+			t.Fatal("allocated from a full /26")
+		}
+	}
+	before := be.calls.Load()
+	if _, _, err := e.assign("node-1", "more", 1, 0); err == nil {
+		t.Fatal("allocated from a full /26")
+	}
+	skipped := be.calls.Load() - before
+	other := New(e.be, Options{Logger: quietLogger()})
+	if _, err := other.ReleaseIPs(ctx, ReleaseOptions{Address: addrs[10]}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.mustAssign("node-1", "more", 1)
+	if got[0] != addrs[10] {
+		t.Errorf("got %s; want %s, the one address another client freed", got[0], addrs[10])
+	}
+	t.Logf("a request against the known-full block took %d round trips", skipped)
+}

@@ -91,6 +91,48 @@ func (m *IPAM) listBlocks(ctx context.Context) ([]*block, error) {
 	return out, nil
 }
 
+// blockSummary is the part of an IPAMBlock that choosing a block to claim
+// needs; decoding only this skips the attributes, which dominate the cost
+// of decoding a full block.
+type blockSummary struct {
+	Spec struct {
+		CIDR              string       `json:"cidr"`
+		Affinity          *string      `json:"affinity,omitempty"`
+		AffinityClaimTime *metav1.Time `json:"affinityClaimTime,omitempty"`
+		Allocations       []*int       `json:"allocations"`
+		Unallocated       []int        `json:"unallocated"`
+		SequenceNumber    uint64       `json:"sequenceNumber"`
+	} `json:"spec"`
+}
+
+// listBlockSummaries lists every block, decoding only what block choice
+// needs. The blocks it returns are partial: they answer affineTo,
+// affinityNode, numFree and empty, and may be deleted by revision, but
+// must never be written (updateBlock refuses them).
+func (m *IPAM) listBlockSummaries(ctx context.Context) ([]*block, error) {
+	l, err := m.st.List(ctx, datastore.ListOptions{Kind: kindIPAMBlock})
+	if err != nil {
+		return nil, fmt.Errorf("list IPAM blocks: %w", err)
+	}
+	out := make([]*block, 0, len(l.Items))
+	for i := range l.Items {
+		var o blockSummary
+		if err := decode(&l.Items[i], &o); err != nil {
+			m.log.Warn("ipam: skipping unreadable block", "key", l.Items[i].Key.String(), "err", err)
+			continue
+		}
+		cidr, err := parsePrefix(o.Spec.CIDR)
+		if err != nil || len(o.Spec.Allocations) != blockLen(cidr) {
+			m.log.Warn("ipam: skipping unreadable block", "key", l.Items[i].Key.String(), "cidr", o.Spec.CIDR)
+			continue
+		}
+		spec := &ipamBlockSpec{CIDR: o.Spec.CIDR, Affinity: o.Spec.Affinity, AffinityClaimTime: o.Spec.AffinityClaimTime,
+			Allocations: o.Spec.Allocations, Unallocated: o.Spec.Unallocated, SequenceNumber: o.Spec.SequenceNumber}
+		out = append(out, &block{cidr: cidr, spec: spec, revision: l.Items[i].Revision, partial: true})
+	}
+	return out, nil
+}
+
 // createBlock stores a new block; ErrAlreadyExists if someone was first.
 func (m *IPAM) createBlock(ctx context.Context, b *block) (*block, error) {
 	b.meta = metav1.ObjectMeta{Name: blockName(b.cidr), CreationTimestamp: metav1.NewTime(m.now())}
@@ -106,6 +148,10 @@ func (m *IPAM) createBlock(ctx context.Context, b *block) (*block, error) {
 // updateBlock writes b if nobody else wrote it since it was read, bumping
 // its sequence number.
 func (m *IPAM) updateBlock(ctx context.Context, b *block) error {
+	if b.partial {
+		// Writing a summary would drop the block's attributes.
+		panic("ipam: updateBlock called with a partially decoded block " + blockName(b.cidr))
+	}
 	b.spec.SequenceNumber++
 	kv, err := m.st.Update(ctx, b.kv())
 	if err != nil {
