@@ -32,6 +32,7 @@ END {
 
 section datastore go run ./bench/datastore -out "$tmp/datastore.md"
 section ipam go run ./bench/ipam -out "$tmp/ipam.md"
+section cni go run ./bench/cni -out "$tmp/cni.md"
 
 {
 	echo "# Benchmarks"
@@ -52,5 +53,9 @@ section ipam go run ./bench/ipam -out "$tmp/ipam.md"
 	echo "## IPAM (\`internal/ipam\`)"
 	echo
 	cat "$tmp/ipam.md"
+	echo
+	echo "## CNI ADD / DEL latency (\`cmd/calico\`) vs ptp + host-local"
+	echo
+	cat "$tmp/cni.md"
 } >"$out"
 echo "bench: wrote $out" >&2

@@ -375,6 +375,25 @@ func TestPrivilegedCNI_DualStackUsesTheHostVethsLinkLocalAsIPv6Gateway(t *testin
 	if err := n.cni.CheckNetworkList(context.Background(), l, p.rt); err != nil {
 		t.Fatalf("CHECK of a dual-stack pod: %v", err)
 	}
+	// TRICOLOR_CNI_DUMP=<file> keeps what a user would see, for docs/cni.md.
+	if dump := os.Getenv("TRICOLOR_CNI_DUMP"); dump != "" {
+		var b strings.Builder
+		for _, c := range []struct {
+			title string
+			ns    *testutil.Netns
+			args  []string
+		}{
+			{"pod: ip addr show eth0", p.ns, []string{"addr", "show", "eth0"}},
+			{"pod: ip route", p.ns, []string{"route"}},
+			{"pod: ip -6 route", p.ns, []string{"-6", "route"}},
+			{"host: ip link show " + veth, n.host, []string{"link", "show", veth}},
+			{"host: ip route", n.host, []string{"route"}},
+			{"host: ip -6 route", n.host, []string{"-6", "route"}},
+		} {
+			fmt.Fprintf(&b, "$ %s\n%s\n", c.title, c.ns.IP(t, c.args...))
+		}
+		_ = os.WriteFile(dump, []byte(b.String()), 0o644)
+	}
 	n.del(l, p)
 	n.assertClean("after dual-stack DEL")
 }
