@@ -92,15 +92,16 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 	}
 	return &PolicyManager{
 		cfg: cfg, log: log,
-		rec:       nft.NewReconciler(nftIface, knftables.InetFamily, TableName, log),
-		ipsets:    map[string]*ipSet{},
-		policies:  map[calc.PolicyID]*calc.Policy{},
-		profiles:  map[string]*calc.Profile{},
-		workloads: map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint{},
-		hosts:     map[string]*calc.HostEndpoint{},
-		pools:     map[string]calc.Pool{},
-		cache:     map[string]*fragment{}, chainNames: map[string]bool{},
-		dirty: true,
+		rec:        nft.NewReconciler(nftIface, knftables.InetFamily, TableName, log),
+		ipsets:     map[string]*ipSet{},
+		policies:   map[calc.PolicyID]*calc.Policy{},
+		profiles:   map[string]*calc.Profile{},
+		workloads:  map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint{},
+		hosts:      map[string]*calc.HostEndpoint{},
+		pools:      map[string]calc.Pool{},
+		cache:      map[string]*fragment{},
+		chainNames: map[string]bool{},
+		dirty:      true,
 	}
 }
 

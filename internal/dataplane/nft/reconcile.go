@@ -106,12 +106,15 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 	}
 
 	// Sets and maps, and their new elements, before any rule uses them.
-	for _, name := range sortedKeys(want.Sets) {
+	// Sets passed again as the same object since the last sync need no
+	// element diff; only the others are looked at (sorted, for stable
+	// transactions).
+	for _, name := range sortedWhere(want.Sets, func(name string, s *Set) bool {
+		_, exists := have.sets[name]
+		return !exists || r.synced[name] != s
+	}) {
 		s := want.Sets[name]
 		cur, exists := have.sets[name]
-		if exists && r.synced[name] == s {
-			continue // unchanged object since the last sync: nothing to diff
-		}
 		if !exists {
 			set := &knftables.Set{Name: name, Type: s.Type}
 			if s.Interval {
@@ -125,19 +128,17 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		}
 		// Copy on write: most syncs change few sets.
 		nextElems := cur
-		for _, k := range sortedKeys(s.Elements) {
-			if _, ok := cur[k]; !ok {
-				if sameMap(nextElems, cur) {
-					nextElems = cloneSet(cur)
-				}
-				tx.Add(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
-				nextElems[k] = struct{}{}
-				res.ElementsAdded++
+		for _, k := range sortedWhere(s.Elements, func(k string, _ struct{}) bool { _, ok := cur[k]; return !ok }) {
+			if sameMap(nextElems, cur) {
+				nextElems = cloneSet(cur)
 			}
+			tx.Add(&knftables.Element{Set: name, Key: strings.Split(k, " . ")})
+			nextElems[k] = struct{}{}
+			res.ElementsAdded++
 		}
 		next.sets[name] = nextElems
 	}
-	for _, name := range sortedKeys(want.Maps) {
+	for _, name := range sortedKeys(want.Maps) { // a handful
 		m := want.Maps[name]
 		if _, exists := have.maps[name]; !exists {
 			mp := &knftables.Map{Name: name, Type: m.Type}
@@ -151,11 +152,8 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 
 	// Chains: create the missing ones first so that jumps between new
 	// chains resolve, then fill the ones whose rules differ.
-	for _, name := range sortedKeys(want.Chains) {
+	for _, name := range sortedWhere(want.Chains, func(name string, _ *Chain) bool { _, ok := have.chains[name]; return !ok }) {
 		c := want.Chains[name]
-		if _, ok := have.chains[name]; ok {
-			continue
-		}
 		ch := &knftables.Chain{Name: name}
 		if c.Base != nil {
 			ch.Type = knftables.PtrTo(c.Base.Type)
@@ -165,13 +163,13 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		tx.Add(ch)
 		next.chains[name] = []string{}
 	}
-	for _, name := range sortedKeys(want.Chains) {
+	for _, name := range sortedWhere(want.Chains, func(name string, c *Chain) bool {
+		cur, exists := have.chains[name]
+		return !exists || !slices.Equal(cur, c.comments())
+	}) {
 		c := want.Chains[name]
 		comments := c.comments()
 		cur, exists := have.chains[name]
-		if exists && slices.Equal(cur, comments) {
-			continue
-		}
 		if exists && len(cur) > 0 {
 			tx.Flush(&knftables.Chain{Name: name})
 		}
@@ -187,12 +185,9 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		m := want.Maps[name]
 		cur := have.maps[name]
 		nextElems := maps.Clone(next.maps[name])
-		for _, k := range sortedKeys(m.Elements) {
+		for _, k := range sortedWhere(m.Elements, func(k, v string) bool { old, ok := cur[k]; return !ok || old != v }) {
 			v := m.Elements[k]
-			old, ok := cur[k]
-			if ok && old == v {
-				continue
-			}
+			_, ok := cur[k]
 			if ok {
 				tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
 			}
@@ -201,22 +196,19 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			res.ElementsAdded++
 		}
 		if prune {
-			for _, k := range sortedKeys(cur) {
-				if _, ok := m.Elements[k]; !ok {
-					tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
-					delete(nextElems, k)
-					res.ElementsRemoved++
-				}
+			for _, k := range sortedWhere(cur, func(k, _ string) bool { _, ok := m.Elements[k]; return !ok }) {
+				tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
+				delete(nextElems, k)
+				res.ElementsRemoved++
 			}
 		}
 		next.maps[name] = nextElems
 	}
 
 	if prune {
-		for _, name := range sortedKeys(want.Sets) {
-			if len(have.sets[name]) == 0 || r.synced[name] == want.Sets[name] {
-				continue
-			}
+		for _, name := range sortedWhere(want.Sets, func(name string, s *Set) bool {
+			return len(have.sets[name]) > 0 && r.synced[name] != s
+		}) {
 			var stale []string
 			for k := range have.sets[name] {
 				if _, ok := want.Sets[name].Elements[k]; !ok {
@@ -238,20 +230,16 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		}
 		// Maps we no longer want: their elements may point at chains that
 		// are about to go, so the maps go before the chains.
-		for _, name := range sortedKeys(have.maps) {
-			if _, ok := want.Maps[name]; !ok {
-				tx.Delete(&knftables.Map{Name: name})
-				delete(next.maps, name)
-				res.SetsDeleted++
-			}
+		for _, name := range sortedWhere(have.maps, func(name string, _ map[string]string) bool { _, ok := want.Maps[name]; return !ok }) {
+			tx.Delete(&knftables.Map{Name: name})
+			delete(next.maps, name)
+			res.SetsDeleted++
 		}
 		var gone []string
-		for _, name := range sortedKeys(have.chains) {
-			if _, ok := want.Chains[name]; !ok {
-				gone = append(gone, name)
-				if len(have.chains[name]) > 0 {
-					tx.Flush(&knftables.Chain{Name: name})
-				}
+		for _, name := range sortedWhere(have.chains, func(name string, _ []string) bool { _, ok := want.Chains[name]; return !ok }) {
+			gone = append(gone, name)
+			if len(have.chains[name]) > 0 {
+				tx.Flush(&knftables.Chain{Name: name})
 			}
 		}
 		for _, name := range gone {
@@ -259,12 +247,10 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			delete(next.chains, name)
 			res.ChainsDeleted++
 		}
-		for _, name := range sortedKeys(have.sets) {
-			if _, ok := want.Sets[name]; !ok {
-				tx.Delete(&knftables.Set{Name: name})
-				delete(next.sets, name)
-				res.SetsDeleted++
-			}
+		for _, name := range sortedWhere(have.sets, func(name string, _ map[string]struct{}) bool { _, ok := want.Sets[name]; return !ok }) {
+			tx.Delete(&knftables.Set{Name: name})
+			delete(next.sets, name)
+			res.SetsDeleted++
 		}
 	}
 

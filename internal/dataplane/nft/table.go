@@ -143,3 +143,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// sortedWhere returns the keys of m for which keep is true, sorted: the
+// diff loops look at every object but sort only the few that changed.
+func sortedWhere[V any](m map[string]V, keep func(string, V) bool) []string {
+	var keys []string
+	for k, v := range m {
+		if keep(k, v) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
