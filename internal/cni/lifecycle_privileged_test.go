@@ -397,3 +397,60 @@ func TestPrivilegedCNI_DualStackUsesTheHostVethsLinkLocalAsIPv6Gateway(t *testin
 	n.del(l, p)
 	n.assertClean("after dual-stack DEL")
 }
+
+func TestPrivilegedCNI_PlainCNIWorkloadsAndIPAMBinary(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+
+	t.Run("calico with host-local IPAM, no Kubernetes arguments", func(t *testing.T) {
+		n.t = t
+		l := n.confList("1.0.0", n.calicoConf(map[string]any{"ipam": map[string]any{
+			"type": "host-local", "dataDir": t.TempDir(), "ranges": [][]map[string]string{{{"subnet": "10.244.200.0/24"}}}}}))
+		p := n.newPod("default", "plain", nil)
+		p.rt.Args = nil
+		r := n.add(l, p)
+		ip := podAddr(t, r, true)
+		if !netip.MustParsePrefix("10.244.200.0/24").Contains(ip) {
+			t.Fatalf("address %s is not from host-local's range", ip)
+		}
+		veth := "cali" + p.rt.ContainerID[:11]
+		assertDataPath(t, n, p, veth, ip)
+		weps, _, err := client.List[*v3.WorkloadEndpoint](ctx, n.client, "")
+		if err != nil || len(weps) != 1 {
+			t.Fatalf("want one WEP, got %d (%v)", len(weps), err)
+		}
+		w := weps[0]
+		if w.Name != "node--1-cni-"+p.rt.ContainerID+"-eth0" || w.Spec.Orchestrator != "cni" || w.Spec.Profiles[0] != "k8s-pod-network" {
+			t.Fatalf("plain CNI WEP %s: %+v", w.Name, w.Spec)
+		}
+		if _, err := n.client.Get(ctx, v3.KindProfile, "", "k8s-pod-network"); err != nil {
+			t.Fatalf("the network's profile was not created: %v", err)
+		}
+		n.del(l, p)
+		n.assertClean("after DEL of a plain CNI workload")
+	})
+
+	// calico-ipam's /32 results suit calico, not ptp or bridge (they want an
+	// on-link subnet), so its binary is driven directly as the runtime
+	// would through a main plugin: ADD, CHECK, DEL by network config.
+	t.Run("calico-ipam as its own binary", func(t *testing.T) {
+		n.t = t
+		l := n.confList("1.0.0", map[string]any{"type": "calico-ipam", "someMainPluginField": true,
+			"datastore_type": "etcdv3", "etcd_endpoints": n.etcdInNS, "nodename": n.name, "log_file_path": n.logFile,
+			"ipam": map[string]any{"type": "calico-ipam"}})
+		p := n.newPod("default", "ipam-only", nil)
+		ip := podAddr(t, n.add(l, p), true)
+		if !netip.MustParsePrefix("10.244.0.0/16").Contains(ip) {
+			t.Fatalf("calico-ipam gave %s, outside the pool", ip)
+		}
+		handles, _, err := client.List[*v3.IPAMHandle](ctx, n.client, "")
+		if err != nil || len(handles) != 1 || handles[0].Spec.HandleID != "k8s-pod-network."+p.rt.ContainerID {
+			t.Fatalf("handles %v (%v); want k8s-pod-network.%s", handles, err, p.rt.ContainerID)
+		}
+		if err := n.cni.CheckNetworkList(ctx, l, p.rt); err != nil {
+			t.Fatalf("CHECK calico-ipam: %v", err)
+		}
+		n.del(l, p)
+		n.assertClean("after calico-ipam DEL")
+	})
+}
