@@ -164,6 +164,24 @@ func goldenCases() []goldenCase {
 			web: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "allow-monitoring"), allowWeb)},
 		},
 		{
+			name: "host-endpoint-failsafe-and-policy",
+			updates: []calc.Update{
+				pol(pid("default", "", "host-ssh-web"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 80, Max: 80}}}), nil),
+				calc.HostEndpointUpdate{Name: "node-a-eth0", Endpoint: &calc.HostEndpoint{InterfaceName: "eth0",
+					Tiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "host-ssh-web"))}}},
+				calc.HostEndpointUpdate{Name: "all-interfaces", Endpoint: &calc.HostEndpoint{InterfaceName: "*"}},
+			},
+		},
+		{
+			name: "host-endpoint-apply-on-forward",
+			updates: []calc.Update{
+				pol(pid("default", "", "fwd-only-https"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 443, Max: 443}}}), nil),
+				calc.HostEndpointUpdate{Name: "node-a-eth1", Endpoint: &calc.HostEndpoint{InterfaceName: "eth1",
+					Profiles:     []string{"kns.prod"},
+					ForwardTiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "fwd-only-https"))}}},
+			},
+		},
+		{
 			name: "not-selector-and-not-named-port",
 			updates: []calc.Update{set("s:quarantine", "10.244.4.4/32"), namedPortSet("n:admin", "10.244.1.2,tcp:9000"),
 				pol(allowWeb, rules(calc.Rule{Action: v3.Allow, Protocol: tcp, NotSrcIPSetIDs: []string{"s:quarantine"}, NotDstNamedPortIPSetIDs: []string{"n:admin"}}), nil)},

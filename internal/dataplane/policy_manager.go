@@ -29,6 +29,10 @@ type PolicyConfig struct {
 	// LogPrefix prefixes packet logs from Log rules (default
 	// "calico-packet").
 	LogPrefix string
+	// FailsafeInbound / FailsafeOutbound are the host ports host-endpoint
+	// policy never closes (nil: Calico's defaults; a ConfigUpdate
+	// overrides them).
+	FailsafeInbound, FailsafeOutbound *[]v3.ProtoPort
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -192,7 +196,7 @@ func (m *PolicyManager) setChainsKnown(known bool, names ...string) {
 	}
 	if changed {
 		for k := range m.cache {
-			if strings.HasPrefix(k, "wep/") {
+			if strings.HasPrefix(k, "wep/") || strings.HasPrefix(k, "hep/") {
 				delete(m.cache, k)
 			}
 		}
@@ -217,6 +221,12 @@ func (m *PolicyManager) applyConfig(c *v3.FelixConfigurationSpec) {
 	}
 	if c.DefaultEndpointToHostAction != "" {
 		m.cfg.DefaultEndpointToHostAction = c.DefaultEndpointToHostAction
+	}
+	if c.FailsafeInboundHostPorts != nil {
+		m.cfg.FailsafeInbound = c.FailsafeInboundHostPorts
+	}
+	if c.FailsafeOutboundHostPorts != nil {
+		m.cfg.FailsafeOutbound = c.FailsafeOutboundHostPorts
 	}
 	if c.IptablesRefreshInterval != nil {
 		m.cfg.RefreshInterval = c.IptablesRefreshInterval.Duration
@@ -298,8 +308,8 @@ func (m *PolicyManager) Render() *nft.Table {
 	// Only the directions some endpoint uses get a chain: an ingress-only
 	// policy has no egress chain.
 	used := map[string]bool{}
-	for _, ep := range m.workloads {
-		for _, tier := range ep.Tiers {
+	use := func(tiers []calc.TierInfo) {
+		for _, tier := range tiers {
 			for _, id := range tier.IngressPolicies {
 				used[policyChain(id, true)] = true
 			}
@@ -307,6 +317,13 @@ func (m *PolicyManager) Render() *nft.Table {
 				used[policyChain(id, false)] = true
 			}
 		}
+	}
+	for _, ep := range m.workloads {
+		use(ep.Tiers)
+	}
+	for _, ep := range m.hosts {
+		use(ep.Tiers)
+		use(ep.ForwardTiers)
 	}
 	keepUsed := func(name string) bool { return used[name] }
 	for id, p := range m.policies {
@@ -317,6 +334,9 @@ func (m *PolicyManager) Render() *nft.Table {
 	}
 	for id, ep := range m.workloads {
 		m.cached("wep/"+id.Namespace+"/"+id.Name, func(t *nft.Table) { m.renderWorkload(t, id, ep) }).mergeInto(t, nil)
+	}
+	for name, ep := range m.hosts {
+		m.cached("hep/"+name, func(t *nft.Table) { m.renderHost(t, name, ep) }).mergeInto(t, nil)
 	}
 	return t
 }

@@ -38,8 +38,8 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	fwd.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
 	fwd.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads: their egress policy")
 	fwd.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "to workloads: their ingress policy")
-	fwd.Add("jump "+chainFromHEPDisp, "from host endpoints (applyOnForward)")
-	fwd.Add("jump "+chainToHEPDisp, "to host endpoints (applyOnForward)")
+	fwd.Add("jump "+chainFwdFromHEP, "forwarded from host endpoints: applyOnForward ingress policy")
+	fwd.Add("jump "+chainFwdToHEP, "forwarded to host endpoints: applyOnForward egress policy")
 
 	in := t.AddChain(chainInput, filter(knftables.InputHook))
 	fast(in)
@@ -72,8 +72,12 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 		{chainToWLDisp, mapToWL, "oifname", "workload"},
 		{chainFromHEPDisp, mapFromHEP, "iifname", "host endpoint"},
 		{chainToHEPDisp, mapToHEP, "oifname", "host endpoint"},
+		{chainFwdFromHEP, mapFromHEPFwd, "iifname", "forwarded from host endpoint"},
+		{chainFwdToHEP, mapToHEPFwd, "oifname", "forwarded to host endpoint"},
 	} {
 		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain", Elements: map[string]string{}}
+		// One dispatch chain per map: the vmap's goto returns to the
+		// caller of the dispatch chain, skipping anything after it.
 		c := t.AddChain(d.chain, nil)
 		c.Add(fmt.Sprintf("%s vmap @%s", d.kw, d.m), d.what+" interface to its endpoint chain")
 		if d.what == "workload" {

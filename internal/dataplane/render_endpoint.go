@@ -51,6 +51,9 @@ type endpointChainSpec struct {
 	prelude []nft.Rule
 	// known says whether a policy or profile chain exists.
 	known func(chain string) bool
+	// allowAtEnd ends the chain with "allowed" instead of drop (forwarded
+	// host-endpoint traffic that passed every tier).
+	allowAtEnd bool
 }
 
 // renderEndpointChain adds one endpoint chain:
@@ -104,6 +107,10 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 		}
 		c.Add("jump "+profileChain(prof, s.inbound), fmt.Sprintf("%s: profile %s", s.who, prof))
 		c.Add(fmt.Sprintf("meta mark & 0x%x != 0 return", markAccept), fmt.Sprintf("%s: allowed by profile %s", s.who, prof))
+	}
+	if s.allowAtEnd {
+		c.Add(fmt.Sprintf("meta mark set meta mark | 0x%x return", markAccept), s.who+": passed every tier")
+		return
 	}
 	c.Add("counter drop", s.who+": no policy or profile allowed it")
 }

@@ -1,0 +1,100 @@
+package dataplane
+
+import (
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/tricolor-net/tricolor/api/numorstring"
+	v3 "github.com/tricolor-net/tricolor/api/v3"
+)
+
+// listenTCP serves TCP echo on the ports inside a namespace.
+func listenTCP(t *testing.T, ns *netns, ports ...int) {
+	t.Helper()
+	for _, port := range ports {
+		var l net.Listener
+		if err := ns.do(func() (err error) { l, err = net.Listen("tcp4", fmt.Sprintf(":%d", port)); return }); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					buf := make([]byte, 64)
+					n, err := c.Read(buf)
+					if err == nil {
+						_, _ = c.Write(buf[:n])
+					}
+				}()
+			}
+		}()
+	}
+}
+
+// TestPrivilegedHostEndpoint_PolicyAndFailsafe protects the node's eth1
+// (a link to an "outside" namespace) with a host endpoint: with an ingress
+// policy allowing TCP/80, outside reaches the node on 80 and on the
+// failsafe SSH port but not on 8080; the node's own new connections out of
+// eth1 are denied (no egress policy, no profile) except to failsafe ports;
+// pods are unaffected.
+func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
+	l := newLab(t)
+	ext := newNetns(t, "hext")
+	l.node.ip(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ext.name)
+	l.node.ip(t, "addr", "add", "198.18.1.1/24", "dev", "eth1")
+	l.node.ip(t, "link", "set", "eth1", "up")
+	ext.ip(t, "addr", "add", "198.18.1.2/24", "dev", "eth0")
+	ext.ip(t, "link", "set", "eth0", "up")
+	listenTCP(t, l.node, 22, 8081, 8082)
+	listenTCP(t, ext, 80, 2379)
+	node := &pod{ns: l.node, ip: "198.18.1.1"}
+	outside := &pod{ns: ext, ip: "198.18.1.2"}
+
+	hep := v3.NewHostEndpoint()
+	hep.Name, hep.Labels = "node-a-eth1", map[string]string{"role": "host"}
+	hep.Spec = v3.HostEndpointSpec{Node: nodeName, InterfaceName: "eth1"}
+	hostWeb := globalpol("host-web", "default", 1, "role == 'host'", ingress, []v3.Rule{{
+		Action: v3.Allow, Protocol: protoPtr("TCP"),
+		Destination: v3.EntityRule{Ports: []numorstring.Port{numorstring.SinglePort(8081)}},
+	}}, nil)
+
+	type check struct {
+		from, to *pod
+		port     int
+		want     bool
+	}
+	run := func(phase string, checks []check) {
+		t.Helper()
+		for _, c := range checks {
+			if got := reach(c.from, c.to, probe{"tcp", c.port}); got != c.want {
+				t.Errorf("%s: %s -> %s tcp/%d reachable=%v, want %v", phase, c.from.ip, c.to.ip, c.port, got, c.want)
+			}
+		}
+	}
+
+	l.setObjects(t)
+	run("no host endpoint", []check{
+		{outside, node, 8081, true}, {outside, node, 8082, true}, {outside, node, 22, true}, {node, outside, 80, true},
+	})
+
+	l.setObjects(t, hep, hostWeb)
+	run("host endpoint with ingress policy", []check{
+		{outside, node, 8081, true}, {outside, node, 8082, false}, {outside, node, 22, true},
+		{node, outside, 80, false}, {node, outside, 2379, true},
+	})
+	l.assertMatrix(t, allowAll)
+
+	l.setObjects(t, hep)
+	run("host endpoint without policy", []check{
+		{outside, node, 8081, false}, {outside, node, 22, true}, {node, outside, 2379, true},
+	})
+	if t.Failed() {
+		t.Log(l.listTable(t))
+	}
+}
