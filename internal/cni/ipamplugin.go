@@ -20,6 +20,7 @@ type IPAMPlugin struct {
 
 // Funcs returns calico-ipam's commands for skel.PluginMainFuncs.
 func (p *IPAMPlugin) Funcs() skel.CNIFuncs {
+	p.ipamOnly = true
 	return skel.CNIFuncs{
 		Add: p.wrap(p.Add), Del: p.wrap(p.Del), Check: p.wrap(p.Check),
 		Status: p.wrap(p.Plugin.Status), GC: p.wrap(p.Plugin.GC),
@@ -48,25 +49,6 @@ func ParseIPAMNetConf(data []byte) (*NetConf, error) {
 		return nil, fmt.Errorf("network config %q: ipam.type is %q; calico-ipam serves only \"type\": %q", conf.Name, conf.IPAM.Type, IPAMTypeCalico)
 	}
 	return conf, nil
-}
-
-func (p *IPAMPlugin) begin(a *skel.CmdArgs, cmd string) (*session, error) {
-	conf, err := ParseIPAMNetConf(a.StdinData)
-	if err != nil {
-		return nil, cniError(types.ErrInvalidNetworkConfig, "invalid network config", err)
-	}
-	log, closeL := NewLogger(conf, p.stderr(), "cmd", cmd, "plugin", "calico-ipam", "containerID", a.ContainerID)
-	node, err := conf.ResolveNodename(stateDir(p.getenv))
-	if err != nil {
-		closeL()
-		return nil, cniError(types.ErrInvalidNetworkConfig, "cannot determine the node name", err)
-	}
-	w, err := NewWorkload(conf, a.ContainerID, a.Netns, a.IfName, a.Args, node)
-	if err != nil {
-		closeL()
-		return nil, cniError(types.ErrInvalidEnvironmentVariables, "invalid CNI arguments", err)
-	}
-	return &session{conf: conf, w: w, log: log, closeL: closeL, node: node}, nil
 }
 
 // Add assigns the container's addresses and prints them as /32 (/128).

@@ -435,9 +435,10 @@ func TestPrivilegedCNI_PlainCNIWorkloadsAndIPAMBinary(t *testing.T) {
 	// would through a main plugin: ADD, CHECK, DEL by network config.
 	t.Run("calico-ipam as its own binary", func(t *testing.T) {
 		n.t = t
-		l := n.confList("1.0.0", map[string]any{"type": "calico-ipam", "someMainPluginField": true,
+		conf := map[string]any{"type": "calico-ipam", "someMainPluginField": true,
 			"datastore_type": "etcdv3", "etcd_endpoints": n.etcdInNS, "nodename": n.name, "log_file_path": n.logFile,
-			"ipam": map[string]any{"type": "calico-ipam"}})
+			"ipam": map[string]any{"type": "calico-ipam"}}
+		l := n.confList("1.0.0", conf)
 		p := n.newPod("default", "ipam-only", nil)
 		ip := podAddr(t, n.add(l, p), true)
 		if !netip.MustParsePrefix("10.244.0.0/16").Contains(ip) {
@@ -449,6 +450,9 @@ func TestPrivilegedCNI_PlainCNIWorkloadsAndIPAMBinary(t *testing.T) {
 		}
 		if err := n.cni.CheckNetworkList(ctx, l, p.rt); err != nil {
 			t.Fatalf("CHECK calico-ipam: %v", err)
+		}
+		if err := n.cni.GetStatusNetworkList(ctx, n.confList("1.1.0", conf)); err != nil {
+			t.Fatalf("calico-ipam STATUS: %v", err)
 		}
 		n.del(l, p)
 		n.assertClean("after calico-ipam DEL")

@@ -35,6 +35,10 @@ type Plugin struct {
 	// Stdout receives results (default os.Stdout); Stderr logs and a copy
 	// of every error (default os.Stderr).
 	Stdout, Stderr io.Writer
+
+	// ipamOnly makes the plugin parse configs as calico-ipam does (set by
+	// IPAMPlugin.Funcs).
+	ipamOnly bool
 }
 
 // Funcs returns the plugin's commands for skel.PluginMainFuncs. Every
@@ -93,11 +97,15 @@ type session struct {
 
 // begin parses the config and works out the workload.
 func (p *Plugin) begin(a *skel.CmdArgs, cmd string) (*session, error) {
-	conf, err := ParseNetConf(a.StdinData)
+	parse, plugin := ParseNetConf, "calico"
+	if p.ipamOnly {
+		parse, plugin = ParseIPAMNetConf, "calico-ipam"
+	}
+	conf, err := parse(a.StdinData)
 	if err != nil {
 		return nil, cniError(types.ErrInvalidNetworkConfig, "invalid network config", err)
 	}
-	log, closeL := NewLogger(conf, p.stderr(), "cmd", cmd, "containerID", a.ContainerID, "network", conf.Name)
+	log, closeL := NewLogger(conf, p.stderr(), "plugin", plugin, "cmd", cmd, "containerID", a.ContainerID, "network", conf.Name)
 	node, err := conf.ResolveNodename(stateDir(p.getenv))
 	if err != nil {
 		closeL()
@@ -243,13 +251,13 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 	}
 	s.log.Info("pod networked", "hostVeth", hostVeth, "addrs", addrs, "wep", wep.Name)
 
-	result := buildResult(s.conf.CNIVersion, hostVeth, a, links, addrs, ipamResult)
+	result := buildResult(hostVeth, a, links, addrs, ipamResult)
 	return types.PrintResult(result, s.conf.CNIVersion)
 }
 
 // buildResult is the ADD result: the host veth, the pod interface and its
 // addresses (as /32 and /128, the way they are configured).
-func buildResult(cniVersion, hostVeth string, a *skel.CmdArgs, links *PodLinks, addrs []netip.Addr, fromIPAM *current.Result) *current.Result {
+func buildResult(hostVeth string, a *skel.CmdArgs, links *PodLinks, addrs []netip.Addr, fromIPAM *current.Result) *current.Result {
 	r := &current.Result{CNIVersion: current.ImplementedSpecVersion}
 	r.Interfaces = []*current.Interface{
 		{Name: hostVeth, Mac: HostVethMAC.String()},
@@ -263,7 +271,6 @@ func buildResult(cniVersion, hostVeth string, a *skel.CmdArgs, links *PodLinks, 
 	if fromIPAM != nil {
 		r.DNS = fromIPAM.DNS
 	}
-	_ = cniVersion
 	return r
 }
 
