@@ -458,3 +458,28 @@ func TestPrivilegedCNI_PlainCNIWorkloadsAndIPAMBinary(t *testing.T) {
 		n.assertClean("after calico-ipam DEL")
 	})
 }
+
+func TestPrivilegedCNI_PoolAndAddressAnnotationsFromTheRuntime(t *testing.T) {
+	n := newNode(t)
+	n.createPool("pool-b", "10.247.0.0/16", 26)
+	l := n.confList("1.0.0", n.calicoConf(map[string]any{"capabilities": map[string]bool{"io.kubernetes.cri.pod-annotations": true}}))
+	for _, tc := range []struct {
+		name, annotation, value string
+		want                    func(netip.Addr) bool
+	}{
+		{"fixed", cni.AnnotationIPAddrs, `["10.244.7.7"]`, func(a netip.Addr) bool { return a == netip.MustParseAddr("10.244.7.7") }},
+		{"pool-b", cni.AnnotationIPv4Pools, `["pool-b"]`, netip.MustParsePrefix("10.247.0.0/16").Contains},
+	} {
+		p := n.newPod("default", "annotated-"+tc.name, map[string]any{
+			"io.kubernetes.cri.pod-annotations": map[string]string{tc.annotation: tc.value}})
+		ip := podAddr(t, n.add(l, p), true)
+		if !tc.want(ip) {
+			t.Errorf("annotation %s=%s gave %s", tc.annotation, tc.value, ip)
+		}
+		if err := n.ping(ip); err != nil {
+			t.Error(err)
+		}
+		n.del(l, p)
+	}
+	n.assertClean("after annotated pods")
+}
