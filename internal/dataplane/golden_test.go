@@ -182,6 +182,19 @@ func goldenCases() []goldenCase {
 			},
 		},
 		{
+			name: "host-endpoint-untracked-and-prednat",
+			updates: []calc.Update{
+				pol(pid("default", "", "untracked-dns"), rules(calc.Rule{Action: v3.Allow, Protocol: udp, DstPorts: []calc.PortRange{{Min: 53, Max: 53}}}),
+					rules(calc.Rule{Action: v3.Allow, Protocol: udp, SrcPorts: []calc.PortRange{{Min: 53, Max: 53}}})),
+				pol(pid("default", "", "prednat-nodeports"), rules(
+					calc.Rule{Action: v3.Deny, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 30000, Max: 32767}}, NotSrcNets: []string{"10.0.0.0/8"}}), nil),
+				calc.HostEndpointUpdate{Name: "node-a-eth0", Endpoint: &calc.HostEndpoint{InterfaceName: "eth0",
+					UntrackedTiers: []calc.TierInfo{{Name: "default", DefaultAction: v3.Deny,
+						IngressPolicies: []calc.PolicyID{pid("default", "", "untracked-dns")}, EgressPolicies: []calc.PolicyID{pid("default", "", "untracked-dns")}}},
+					PreDNATTiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "prednat-nodeports"))}}},
+			},
+		},
+		{
 			name: "not-selector-and-not-named-port",
 			updates: []calc.Update{set("s:quarantine", "10.244.4.4/32"), namedPortSet("n:admin", "10.244.1.2,tcp:9000"),
 				pol(allowWeb, rules(calc.Rule{Action: v3.Allow, Protocol: tcp, NotSrcIPSetIDs: []string{"s:quarantine"}, NotDstNamedPortIPSetIDs: []string{"n:admin"}}), nil)},

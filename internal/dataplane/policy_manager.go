@@ -324,6 +324,8 @@ func (m *PolicyManager) Render() *nft.Table {
 	for _, ep := range m.hosts {
 		use(ep.Tiers)
 		use(ep.ForwardTiers)
+		use(ep.UntrackedTiers)
+		use(ep.PreDNATTiers)
 	}
 	keepUsed := func(name string) bool { return used[name] }
 	for id, p := range m.policies {

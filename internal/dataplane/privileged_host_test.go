@@ -98,3 +98,65 @@ func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 		t.Log(l.listTable(t))
 	}
 }
+
+// TestPrivilegedHostEndpoint_PreDNATAndUntracked checks the two early
+// stages on the node's eth1: a preDNAT Deny beats a normal Allow, a
+// preDNAT Allow skips normal policy; an untracked Allow (both directions)
+// gets through without conntrack and skips the later stages, an untracked
+// Deny beats a normal Allow; failsafe ports stay open.
+func TestPrivilegedHostEndpoint_PreDNATAndUntracked(t *testing.T) {
+	l := newLab(t)
+	ext := newNetns(t, "hext")
+	l.node.ip(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ext.name)
+	l.node.ip(t, "addr", "add", "198.18.1.1/24", "dev", "eth1")
+	l.node.ip(t, "link", "set", "eth1", "up")
+	ext.ip(t, "addr", "add", "198.18.1.2/24", "dev", "eth0")
+	ext.ip(t, "link", "set", "eth0", "up")
+	listenTCP(t, l.node, 22, 8081, 8082, 8083, 8084, 8085)
+	node := &pod{ns: l.node, ip: "198.18.1.1"}
+	outside := &pod{ns: ext, ip: "198.18.1.2"}
+
+	hep := v3.NewHostEndpoint()
+	hep.Name, hep.Labels = "node-a-eth1", map[string]string{"role": "host"}
+	hep.Spec = v3.HostEndpointSpec{Node: nodeName, InterfaceName: "eth1"}
+	ports := func(ps ...uint16) []numorstring.Port {
+		var out []numorstring.Port
+		for _, p := range ps {
+			out = append(out, numorstring.SinglePort(p))
+		}
+		return out
+	}
+	tcpTo := func(a v3.Action, ps ...uint16) v3.Rule {
+		return v3.Rule{Action: a, Protocol: protoPtr("TCP"), Destination: v3.EntityRule{Ports: ports(ps...)}}
+	}
+	tcpFrom := func(a v3.Action, ps ...uint16) v3.Rule {
+		return v3.Rule{Action: a, Protocol: protoPtr("TCP"), Source: v3.EntityRule{Ports: ports(ps...)}}
+	}
+	normal := globalpol("host-normal", "default", 10, "role == 'host'", ingress, []v3.Rule{tcpTo(v3.Allow, 8081, 8082, 8085)}, nil)
+	preDNAT := globalpol("host-prednat", "default", 1, "role == 'host'", ingress, []v3.Rule{tcpTo(v3.Deny, 8082), tcpTo(v3.Allow, 8083)}, nil)
+	preDNAT.Spec.PreDNAT, preDNAT.Spec.ApplyOnForward = true, true
+	untracked := globalpol("host-untracked", "default", 1, "role == 'host'", []v3.PolicyType{v3.PolicyTypeIngress, v3.PolicyTypeEgress},
+		[]v3.Rule{tcpTo(v3.Allow, 8084), tcpTo(v3.Deny, 8085)}, []v3.Rule{tcpFrom(v3.Allow, 8084)})
+	untracked.Spec.DoNotTrack, untracked.Spec.ApplyOnForward = true, true
+
+	l.setObjects(t, hep, normal, preDNAT, untracked)
+	for _, c := range []struct {
+		port int
+		want bool
+		why  string
+	}{
+		{8081, true, "normal Allow"},
+		{8082, false, "preDNAT Deny beats normal Allow"},
+		{8083, true, "preDNAT Allow skips normal policy (which does not allow it)"},
+		{8084, true, "untracked Allow both ways skips the rest"},
+		{8085, false, "untracked Deny beats normal Allow"},
+		{22, true, "failsafe"},
+	} {
+		if got := reach(outside, node, probe{"tcp", c.port}); got != c.want {
+			t.Errorf("outside -> node tcp/%d reachable=%v, want %v (%s)", c.port, got, c.want, c.why)
+		}
+	}
+	if t.Failed() {
+		t.Log(l.listTable(t))
+	}
+}

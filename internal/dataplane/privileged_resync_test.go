@@ -230,7 +230,7 @@ func TestPrivilegedPolicy_RemovingEverythingIsOneValidTransaction(t *testing.T) 
 		t.Fatal(err)
 	}
 	for _, c := range after {
-		if strings.HasPrefix(c, "pi-") || strings.HasPrefix(c, "po-") || strings.HasPrefix(c, "tw-") || strings.HasPrefix(c, "fw-") || strings.HasPrefix(c, "pr") {
+		if strings.HasPrefix(c, "pi-") || strings.HasPrefix(c, "po-") || strings.HasPrefix(c, "tw-") || strings.HasPrefix(c, "fw-") || strings.HasPrefix(c, "pri-") || strings.HasPrefix(c, "pro-") {
 			t.Errorf("chain %s left behind", c)
 		}
 	}

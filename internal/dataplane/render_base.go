@@ -53,19 +53,29 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	default:
 		in.Add("iifname "+workloadIfaces+" counter drop", "DefaultEndpointToHostAction Drop")
 	}
+	in.Add(fmt.Sprintf("meta mark & 0x%x != 0 accept", markAccept), "allowed by untracked or preDNAT host endpoint policy")
 	in.Add("jump "+chainFromHEPDisp, "host endpoints: ingress policy")
 
 	out := t.AddChain(chainOutput, filter(knftables.OutputHook))
 	fast(out)
 	out.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
 	out.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "from this host to workloads: their ingress policy")
+	out.Add(fmt.Sprintf("meta mark & 0x%x != 0 accept", markAccept), "allowed by untracked host endpoint policy")
 	out.Add("jump "+chainToHEPDisp, "host endpoints: egress policy")
 
-	// Hooks reserved for host-endpoint doNotTrack (raw) and preDNAT
-	// (mangle) policy: present so the layout is stable, empty for now.
-	t.AddChain(chainRawPre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.RawPriority})
-	t.AddChain(chainRawOut, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.OutputHook, Priority: knftables.RawPriority})
-	t.AddChain(chainManglePre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.ManglePriority})
+	// Host-endpoint doNotTrack (raw, before conntrack) and preDNAT
+	// (mangle prerouting, before kube-proxy's DNAT) policy. Our mark bits
+	// are cleared first: from here on they mean "allowed by us".
+	clearMarks := fmt.Sprintf("meta mark set meta mark & 0x%x", ^(markAccept | markPass))
+	rawPre := t.AddChain(chainRawPre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.RawPriority})
+	rawPre.Add(clearMarks, "clear accept/pass marks on every incoming packet")
+	rawPre.Add("jump "+chainUntrackedIn, "host endpoints: untracked (doNotTrack) ingress policy")
+	rawOut := t.AddChain(chainRawOut, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.OutputHook, Priority: knftables.RawPriority})
+	rawOut.Add(clearMarks, "clear accept/pass marks on every local packet")
+	rawOut.Add("jump "+chainUntrackedOut, "host endpoints: untracked (doNotTrack) egress policy")
+	mangle := t.AddChain(chainManglePre, &nft.BaseChain{Type: knftables.FilterType, Hook: knftables.PreroutingHook, Priority: knftables.ManglePriority})
+	mangle.Add(fmt.Sprintf("meta mark & 0x%x != 0 accept", markAccept), "allowed by untracked policy: skip preDNAT policy")
+	mangle.Add("jump "+chainPreDNATIn, "host endpoints: preDNAT ingress policy")
 
 	for _, d := range []struct{ chain, m, kw, what string }{
 		{chainFromWLDisp, mapFromWL, "iifname", "workload"},
@@ -74,6 +84,9 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 		{chainToHEPDisp, mapToHEP, "oifname", "host endpoint"},
 		{chainFwdFromHEP, mapFromHEPFwd, "iifname", "forwarded from host endpoint"},
 		{chainFwdToHEP, mapToHEPFwd, "oifname", "forwarded to host endpoint"},
+		{chainUntrackedIn, mapFromHEPUntracked, "iifname", "untracked from host endpoint"},
+		{chainUntrackedOut, mapToHEPUntracked, "oifname", "untracked to host endpoint"},
+		{chainPreDNATIn, mapFromHEPPreDNAT, "iifname", "preDNAT from host endpoint"},
 	} {
 		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain", Elements: map[string]string{}}
 		// One dispatch chain per map: the vmap's goto returns to the

@@ -54,6 +54,13 @@ type endpointChainSpec struct {
 	// allowAtEnd ends the chain with "allowed" instead of drop (forwarded
 	// host-endpoint traffic that passed every tier).
 	allowAtEnd bool
+	// noDefaultDeny (preDNAT and untracked policy) drops nothing that no
+	// rule decided: no end-of-tier drop, no final drop, no profiles; the
+	// packet goes on to the next stage.
+	noDefaultDeny bool
+	// onAllow is appended to the "allowed by policy" return (notrack for
+	// untracked policy).
+	onAllow string
 }
 
 // renderEndpointChain adds one endpoint chain:
@@ -91,14 +98,17 @@ func renderEndpointChain(t *nft.Table, s endpointChainSpec) {
 			}
 			c.Add(fmt.Sprintf("meta mark & 0x%x == 0 jump %s", markPass, policyChain(id, s.inbound)),
 				fmt.Sprintf("%s: tier %s policy %s", s.who, tier.Name, id.String()))
-			c.Add(fmt.Sprintf("meta mark & 0x%x != 0 return", markAccept),
+			c.Add(fmt.Sprintf("meta mark & 0x%x != 0 %sreturn", markAccept, s.onAllow),
 				fmt.Sprintf("%s: allowed by policy %s", s.who, id.String()))
 		}
-		if tier.DefaultAction != v3.Pass {
+		if tier.DefaultAction != v3.Pass && !s.noDefaultDeny {
 			c.Add(fmt.Sprintf("meta mark & 0x%x == 0 counter drop", markPass),
 				fmt.Sprintf("%s: end of tier %s, default action Deny", s.who, tier.Name))
 		}
 		c.Add(fmt.Sprintf("meta mark set meta mark & 0x%x", ^markPass), fmt.Sprintf("%s: leave tier %s", s.who, tier.Name))
+	}
+	if s.noDefaultDeny {
+		return // falls off the end: back to the hook, undecided
 	}
 	for _, prof := range s.profiles {
 		if !s.known(profileChain(prof, s.inbound)) {

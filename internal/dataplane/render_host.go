@@ -47,6 +47,37 @@ func (m *PolicyManager) renderHost(t *nft.Table, name string, ep *calc.HostEndpo
 	t.Maps[mapFromHEP].Elements[iface] = "goto " + fromHEPChain(iface)
 	t.Maps[mapToHEP].Elements[iface] = "goto " + toHEPChain(iface)
 
+	// Untracked (doNotTrack) policy in raw, both directions; preDNAT
+	// policy in mangle prerouting, ingress only. Neither has a default
+	// deny; an Allow marks the packet, which then skips the later stages'
+	// host-endpoint policy (untracked also skips conntrack).
+	for _, st := range []struct {
+		tiers   []calc.TierInfo
+		inbound bool
+		chain   string
+		mapName string
+		what    string
+		onAllow string
+		safe    []v3.ProtoPort
+	}{
+		{ep.UntrackedTiers, true, safeName("ufh-", iface), mapFromHEPUntracked, "untracked from ", "notrack ", m.failsafeIn()},
+		{ep.UntrackedTiers, false, safeName("uth-", iface), mapToHEPUntracked, "untracked to ", "notrack ", m.failsafeOut()},
+		{ep.PreDNATTiers, true, safeName("pfh-", iface), mapFromHEPPreDNAT, "preDNAT from ", "", m.failsafeIn()},
+	} {
+		if !hasPolicies(st.tiers, st.inbound) {
+			continue
+		}
+		dir := "inbound"
+		if !st.inbound {
+			dir = "outbound"
+		}
+		renderEndpointChain(t, endpointChainSpec{
+			name: st.chain, who: st.what + who, inbound: st.inbound, tiers: st.tiers, known: m.knownChain,
+			noDefaultDeny: true, onAllow: st.onAllow, prelude: failsafe(st.safe, dir),
+		})
+		t.Maps[st.mapName].Elements[iface] = "goto " + st.chain
+	}
+
 	for _, dir := range []struct {
 		inbound bool
 		chain   string
