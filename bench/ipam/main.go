@@ -73,37 +73,35 @@ type result struct {
 func run(total, nodes, single int) (string, error) {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	measure := func(what string, n, count int, noCache bool) (result, error) {
-		fmt.Fprintf(os.Stderr, "ipam-bench: %s\n", what)
-		return phase(ctx, quiet, n, count, noCache)
-	}
-	oneOff, err := measure("1 node, cache off", 1, single, true)
+	fmt.Fprintf(os.Stderr, "ipam-bench: 1 node, cache off and on, interleaved\n")
+	oneOff, oneOn, err := singleNode(ctx, quiet, single)
 	if err != nil {
 		return "", err
 	}
-	oneOn, err := measure("1 node, cache on", 1, single, false)
+	fmt.Fprintf(os.Stderr, "ipam-bench: %d nodes, cache off\n", nodes)
+	manyOff, err := phase(ctx, quiet, nodes, total, true)
 	if err != nil {
 		return "", err
 	}
-	manyOff, err := measure(fmt.Sprintf("%d nodes, cache off", nodes), nodes, total, true)
-	if err != nil {
-		return "", err
-	}
-	manyOn, err := measure(fmt.Sprintf("%d nodes, cache on", nodes), nodes, total, false)
+	fmt.Fprintf(os.Stderr, "ipam-bench: %d nodes, cache on\n", nodes)
+	manyOn, err := phase(ctx, quiet, nodes, total, false)
 	if err != nil {
 		return "", err
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 	var b strings.Builder
-	fmt.Fprintf(&b, "Embedded etcd, fsync off, one /16 pool of /26 blocks; %s. \"Cache off\" is `ipam.Options{DisableCache: true}`:\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "every request reads pools, reservations, configuration, node labels and affinities afresh.\n\n")
+	fmt.Fprintf(&b, "Embedded etcd, fsync off, one /16 pool of /26 blocks, one address per request under its own handle; %s.\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "\"Cache off\" is `ipam.Options{DisableCache: true}`: every request reads pools, reservations, configuration, node labels and\n")
+	fmt.Fprintf(&b, "affinities afresh and has no remembered block. The one-node runs alternate cache off and on request by request (two\n")
+	fmt.Fprintf(&b, "servers), so both see the same machine noise; the %d-node runs are one after the other.\n\n", nodes)
 	fmt.Fprintln(&b, "| Measure | Cache off | Cache on | Ratio (baseline) |")
 	fmt.Fprintln(&b, "|---|---|---|---|")
 	fmt.Fprintf(&b, "| Allocations/s, 1 node (%d allocations) | %.0f | %.0f | %.2f (on vs off) |\n", single, oneOff.rate, oneOn.rate, oneOn.rate/oneOff.rate)
 	fmt.Fprintf(&b, "| Allocations/s, %d concurrent nodes (%d allocations) | %.0f | %.0f | %.2f (on vs off); off %.2f, on %.2f (%d nodes vs 1 node) |\n",
 		nodes, total, manyOff.rate, manyOn.rate, manyOn.rate/manyOff.rate, manyOff.rate/oneOff.rate, manyOn.rate/oneOn.rate, nodes)
 	fmt.Fprintf(&b, "| Latency of one allocation, p50 (1 node) | %s | %s | %.2f (on vs off) |\n", ms(oneOff.p50), ms(oneOn.p50), float64(oneOn.p50)/float64(oneOff.p50))
-	fmt.Fprintf(&b, "| Latency of one allocation, p99 (1 node) | %s | %s | off %.1f×, on %.1f× (p99 vs p50) |\n", ms(oneOff.p99), ms(oneOn.p99), float64(oneOff.p99)/float64(oneOff.p50), float64(oneOn.p99)/float64(oneOn.p50))
+	fmt.Fprintf(&b, "| Latency of one allocation, p99 (1 node) | %s | %s | %.2f (on vs off); off %.1f×, on %.1f× (p99 vs p50) |\n", ms(oneOff.p99), ms(oneOn.p99),
+		float64(oneOn.p99)/float64(oneOff.p99), float64(oneOff.p99)/float64(oneOff.p50), float64(oneOn.p99)/float64(oneOn.p50))
 	fmt.Fprintf(&b, "| Datastore round trips per allocation, 1 node | %.1f | %.1f | %.2f (on vs off) |\n", oneOff.roundTrips, oneOn.roundTrips, oneOn.roundTrips/oneOff.roundTrips)
 	fmt.Fprintf(&b, "| Datastore round trips per allocation, %d nodes | %.1f | %.1f | %.2f (on vs off) |\n", nodes, manyOff.roundTrips, manyOn.roundTrips, manyOn.roundTrips/manyOff.roundTrips)
 	fmt.Fprintf(&b, "| Block utilisation after %d allocations on %d nodes | %.1f%% (%d blocks) | %.1f%% (%d blocks) | — |\n",
@@ -111,32 +109,115 @@ func run(total, nodes, single int) (string, error) {
 	return b.String(), nil
 }
 
-// phase starts a fresh embedded etcd with one /16 pool and has `nodes`
-// goroutines (one IPAM client and hostname each) allocate n addresses in
-// all, one address per request, each under its own handle as pods do.
-func phase(ctx context.Context, log *slog.Logger, nodes, n int, noCache bool) (result, error) {
+// server is a fresh embedded etcd with one /16 pool of /26 blocks, and a
+// round-trip counting store over it.
+type server struct {
+	srv     *etcd.Embedded
+	be      *etcd.Backend
+	counter *countingStore
+	dir     string
+}
+
+func newServer(ctx context.Context) (*server, error) {
 	dir, err := os.MkdirTemp("", "ipam-bench-")
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
 	srv, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{DataDir: dir, UnsafeNoFsync: true})
 	if err != nil {
-		return result{}, err
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	defer srv.Close()
 	be, err := etcd.New(etcd.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
 	if err != nil {
-		return result{}, err
+		srv.Close()
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	defer be.Close()
+	s := &server{srv: srv, be: be, counter: newCountingStore(be), dir: dir}
 	pool, _ := json.Marshal(map[string]any{"kind": "IPPool", "apiVersion": "projectcalico.org/v3",
 		"metadata": map[string]any{"name": "bench"}, "spec": map[string]any{"cidr": "10.0.0.0/16", "blockSize": 26}})
 	if _, err := be.Create(ctx, &datastore.KVPair{Key: datastore.Key{Kind: "IPPool", Name: "bench"}, Value: pool}); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) close() {
+	s.be.Close()
+	s.srv.Close()
+	os.RemoveAll(s.dir)
+}
+
+// finish fills in round trips, utilisation and percentiles.
+func (s *server) finish(ctx context.Context, log *slog.Logger, r *result, done int, lats []time.Duration) error {
+	r.roundTrips = float64(s.counter.calls.Load()) / float64(done)
+	u, err := ipam.New(s.be, ipam.Options{Logger: log}).Usage(ctx)
+	if err != nil {
+		return err
+	}
+	r.blocks = len(u.Blocks)
+	if c := u.BlockCapacity(); c > 0 {
+		r.util = float64(u.InUse()) / float64(c)
+	}
+	slices.Sort(lats)
+	r.p50 = lats[len(lats)/2]
+	r.p99 = lats[int(0.99*float64(len(lats)-1))]
+	return nil
+}
+
+// singleNode allocates n addresses for one node with the cache off and n
+// with it on, alternating request by request on two servers.
+func singleNode(ctx context.Context, log *slog.Logger, n int) (off, on result, err error) {
+	var srv [2]*server
+	for i := range srv {
+		if srv[i], err = newServer(ctx); err != nil {
+			return off, on, err
+		}
+		defer srv[i].close()
+	}
+	var (
+		m     [2]*ipam.IPAM
+		lats  [2][]time.Duration
+		spent [2]time.Duration
+	)
+	for i := range m {
+		m[i] = ipam.New(srv[i].counter.withFingerprints(), ipam.Options{Logger: log, DisableCache: i == 0})
+	}
+	for j := 0; j < n; j++ {
+		for i := range m {
+			t0 := time.Now()
+			_, _, err := m[i].AutoAssign(ctx, ipam.AutoAssignArgs{Num4: 1, Hostname: "node-00",
+				HandleID: fmt.Sprintf("%snode-00-%d", ipam.WorkloadHandlePrefix, j)})
+			d := time.Since(t0)
+			if err != nil {
+				return off, on, err
+			}
+			lats[i] = append(lats[i], d)
+			spent[i] += d
+		}
+	}
+	res := [2]*result{&off, &on}
+	for i := range res {
+		res[i].rate = float64(n) / spent[i].Seconds()
+		if err := srv[i].finish(ctx, log, res[i], n, lats[i]); err != nil {
+			return off, on, err
+		}
+	}
+	return off, on, nil
+}
+
+// phase starts a fresh embedded etcd and has `nodes` goroutines (one IPAM
+// client and hostname each) allocate n addresses in all, one address per
+// request, each under its own handle as pods do.
+func phase(ctx context.Context, log *slog.Logger, nodes, n int, noCache bool) (result, error) {
+	s, err := newServer(ctx)
+	if err != nil {
 		return result{}, err
 	}
-	counter := newCountingStore(be)
-	st := counter.withFingerprints()
+	defer s.close()
+	st := s.counter.withFingerprints()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -173,18 +254,9 @@ func phase(ctx context.Context, log *slog.Logger, nodes, n int, noCache bool) (r
 	if len(errs) > 0 {
 		return result{}, errs[0]
 	}
-	calls := counter.calls.Load()
-	u, err := ipam.New(be, ipam.Options{Logger: log}).Usage(ctx)
-	if err != nil {
+	r := result{rate: float64(per*nodes) / el.Seconds()}
+	if err := s.finish(ctx, log, &r, per*nodes, lats); err != nil {
 		return result{}, err
 	}
-	done := per * nodes
-	r := result{rate: float64(done) / el.Seconds(), blocks: len(u.Blocks), roundTrips: float64(calls) / float64(done)}
-	if c := u.BlockCapacity(); c > 0 {
-		r.util = float64(u.InUse()) / float64(c)
-	}
-	slices.Sort(lats)
-	r.p50 = lats[len(lats)/2]
-	r.p99 = lats[int(0.99*float64(len(lats)-1))]
 	return r, nil
 }
