@@ -28,6 +28,9 @@ type SpeakerConfig struct {
 	// HoldTime is the hold time offered to peers (default 90s; keepalives
 	// are sent every third of it).
 	HoldTime time.Duration
+	// WithdrawGrace is how long Stop waits between withdrawing our paths
+	// and closing the sessions (default 500ms).
+	WithdrawGrace time.Duration
 	// OnBestPaths, when set, receives every best-path change learned from
 	// peers (never our own originated paths), in order, from one goroutine.
 	OnBestPaths func([]LearnedRoute)
@@ -86,6 +89,9 @@ func NewSpeaker(cfg SpeakerConfig) *Speaker {
 	}
 	if cfg.ConnectRetry == 0 {
 		cfg.ConnectRetry = 5 * time.Second
+	}
+	if cfg.WithdrawGrace == 0 {
+		cfg.WithdrawGrace = 500 * time.Millisecond
 	}
 	if cfg.HoldTime == 0 {
 		cfg.HoldTime = 90 * time.Second
@@ -191,11 +197,26 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 	return nil
 }
 
-// Stop closes every session with a Cease notification (peers withdraw our
-// routes at once) and stops the embedded server. A later Apply starts a new one.
+// Stop withdraws our advertisements, gives the UPDATEs a moment to leave
+// (WithdrawGrace), then closes every session with a Cease notification and
+// stops the embedded server. A later Apply starts a new one.
+//
+// The explicit withdrawal matters: when a socket is closed with unread
+// data Linux sends a reset, the peer may never read our Cease, take the
+// session loss for a restart and keep our routes as stale for the whole
+// graceful-restart time. A crash still gets graceful-restart treatment.
 func (s *Speaker) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.running && len(s.paths) > 0 {
+		if err := s.srv.DeletePath(apiutil.DeletePathRequest{DeleteAll: true}); err == nil {
+			clear(s.paths)
+			select {
+			case <-time.After(s.cfg.WithdrawGrace):
+			case <-ctx.Done():
+			}
+		}
+	}
 	return s.stopLocked(ctx)
 }
 
