@@ -182,14 +182,32 @@ func serveEcho(t *testing.T, p *pod) {
 	}
 }
 
-// reach runs one probe from src to dst and reports whether it got an answer.
+// reach runs one probe from src to dst and reports whether it got an
+// answer. A probe expected to succeed gets two more, slower tries before it
+// counts as blocked (CI machines are loaded; a SYN or ARP can be slow), so
+// only denied traffic is judged on one short probe — a retry can never turn
+// blocked traffic into reachable.
 func reach(src, dst *pod, pr probe) bool {
+	return reachWithin(src, dst, pr, probeTimeout)
+}
+
+// reachExpected is reach for probes that should succeed: retried.
+func reachExpected(src, dst *pod, pr probe) bool {
+	for _, timeout := range []time.Duration{probeTimeout, 2 * time.Second, 2 * time.Second} {
+		if reachWithin(src, dst, pr, timeout) {
+			return true
+		}
+	}
+	return false
+}
+
+func reachWithin(src, dst *pod, pr probe, timeout time.Duration) bool {
 	ok := false
 	err := src.ns.do(func() error {
-		deadline := time.Now().Add(probeTimeout)
+		deadline := time.Now().Add(timeout)
 		switch pr.proto {
 		case "tcp":
-			c, err := net.DialTimeout("tcp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)), probeTimeout)
+			c, err := net.DialTimeout("tcp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)), timeout)
 			if err != nil {
 				return nil
 			}

@@ -9,6 +9,14 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 )
 
+// reachFor probes with retries when the probe is expected to succeed.
+func reachFor(src, dst *pod, pr probe, want bool) bool {
+	if want {
+		return reachExpected(src, dst, pr)
+	}
+	return reach(src, dst, pr)
+}
+
 // listenTCP serves TCP echo on the ports inside a namespace.
 func listenTCP(t *testing.T, ns *netns, ports ...int) {
 	t.Helper()
@@ -72,7 +80,7 @@ func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 	run := func(phase string, checks []check) {
 		t.Helper()
 		for _, c := range checks {
-			if got := reach(c.from, c.to, probe{"tcp", c.port}); got != c.want {
+			if got := reachFor(c.from, c.to, probe{"tcp", c.port}, c.want); got != c.want {
 				t.Errorf("%s: %s -> %s tcp/%d reachable=%v, want %v", phase, c.from.ip, c.to.ip, c.port, got, c.want)
 			}
 		}
@@ -152,7 +160,7 @@ func TestPrivilegedHostEndpoint_PreDNATAndUntracked(t *testing.T) {
 		{8085, false, "untracked Deny beats normal Allow"},
 		{22, true, "failsafe"},
 	} {
-		if got := reach(outside, node, probe{"tcp", c.port}); got != c.want {
+		if got := reachFor(outside, node, probe{"tcp", c.port}, c.want); got != c.want {
 			t.Errorf("outside -> node tcp/%d reachable=%v, want %v (%s)", c.port, got, c.want, c.why)
 		}
 	}

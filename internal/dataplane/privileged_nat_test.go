@@ -45,12 +45,12 @@ func TestPrivilegedNAT_OutgoingMasqueradesPoolTrafficLeavingThePools(t *testing.
 		t.Helper()
 		var got string
 		if err := l.pods[0].ns.do(func() error {
-			c, err := net.DialTimeout("tcp4", "198.18.0.2:7000", time.Second)
+			c, err := net.DialTimeout("tcp4", "198.18.0.2:7000", 3*time.Second)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(time.Second))
+			_ = c.SetDeadline(time.Now().Add(3 * time.Second))
 			got, err = bufio.NewReader(c).ReadString('\n')
 			return err
 		}); err != nil {

@@ -101,7 +101,7 @@ func TestPrivilegedPolicy_RestartKeepsTableAndConnections(t *testing.T) {
 
 	var conn net.Conn
 	if err := l.pods[0].ns.do(func() (err error) {
-		conn, err = net.DialTimeout("tcp4", net.JoinHostPort(l.pods[1].ip, "80"), time.Second)
+		conn, err = net.DialTimeout("tcp4", net.JoinHostPort(l.pods[1].ip, "80"), 3*time.Second)
 		return
 	}); err != nil {
 		t.Fatalf("open long-lived connection: %v", err)
@@ -109,7 +109,7 @@ func TestPrivilegedPolicy_RestartKeepsTableAndConnections(t *testing.T) {
 	defer conn.Close()
 	talk := func(when string) {
 		t.Helper()
-		_ = conn.SetDeadline(time.Now().Add(time.Second))
+		_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
 		if !echo(conn) {
 			t.Fatalf("%s: the established TCP connection no longer works", when)
 		}
