@@ -274,3 +274,27 @@ func TestCache_FullBlockSkippedOnlyWhileUnchanged(t *testing.T) {
 	}
 	t.Logf("a request against the known-full block took %d round trips", skipped)
 }
+
+// TestCache_ReleaseByHandleRoundTrips pins a pod release's cost with the
+// cache warm: fingerprints, the handle, the block, the block write and the
+// handle delete.
+func TestCache_ReleaseByHandleRoundTrips(t *testing.T) {
+	e, be := newCachedEnv(t)
+	e.pool("p", "10.0.0.0/24", 26, nil)
+	e.node("node-1", nil)
+	for i := 0; i < 4; i++ {
+		e.mustAssign("node-1", fmt.Sprintf("h%d", i), 1)
+	}
+	before := be.calls.Load()
+	for i := 0; i < 4; i++ {
+		if _, err := e.m.ReleaseByHandle(ctx, fmt.Sprintf("h%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if per := (be.calls.Load() - before) / 4; per > 5 {
+		t.Errorf("%d round trips per release; want at most 5", per)
+	}
+	if n := e.count(kindIPAMHandle); n != 0 {
+		t.Errorf("%d handles left after releasing all", n)
+	}
+}

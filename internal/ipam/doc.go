@@ -23,15 +23,25 @@
 // bounded number of times (docs/ipam.md explains why that cannot leak or
 // double-assign).
 //
+// An IPAM caches (cache.go) what it read last — pools, reservations, the
+// IPAM configuration, each node's labels and affinities, the block each
+// node last wrote and which affine blocks are full — and validates it at
+// the start of every request with one Fingerprints read when the store
+// offers it (the etcd backend does). Cached inputs are thus as current as
+// fresh reads; a remembered block is only ever the read half of a CAS.
+//
 // Imports: api/v3 (resource JSON shapes), internal/datastore (the Backend
 // contract, used through the narrow Store interface defined here),
 // internal/selector (pool nodeSelectors). Never internal/client: the client
 // calls ipam (to refuse deleting a pool that still has blocks).
 //
-//	AutoAssign(node, n) ──► pools (enabled, selector, use) ──► affine blocks
+//	AutoAssign(node, n) ──► view: one Fingerprints read; re-read only what changed
+//	      │
+//	      ▼
+//	pools (enabled, selector, use) ──► affine blocks (last written first, known-full skipped)
 //	      │                                                   │ full
 //	      │                 claim: affinity pending ──► create block ──► confirm
 //	      │                                                   │ none left / limit
 //	      └──────────────► borrow from other nodes' blocks (unless strictAffinity)
-//	each step: handle += n (CAS) ──► block allocations (CAS) ──► addresses
+//	each step: handle += n (create, or CAS) ──► block allocations (CAS) ──► addresses
 package ipam

@@ -146,6 +146,8 @@ func (m *IPAM) ReleaseByHandle(ctx context.Context, handleID string) ([]netip.Ad
 	cooldown := m.cooldownFor(ctx)
 	var out []netip.Addr
 	var errs []error
+	known := h    // the handle as read, for the first count update
+	gone := false // the last count update deleted the handle
 	for c := range h.obj.Spec.Block {
 		cidr, err := parsePrefix(c)
 		if err != nil {
@@ -180,11 +182,16 @@ func (m *IPAM) ReleaseByHandle(ctx context.Context, handleID string) ([]netip.Ad
 			continue
 		}
 		out = append(out, got...)
-		if err := m.adjustHandle(ctx, handleID, cidr, -len(got)); err != nil {
+		if len(got) == 0 {
+			continue
+		}
+		deleted, err := m.adjustKnownHandle(ctx, handleID, cidr, -len(got), known)
+		known, gone = nil, deleted
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && !gone {
 		// Whatever count is left was never backed by an allocation (a
 		// client died between the two writes): drop the handle, CAS so a
 		// concurrent allocation under the same handle keeps it.

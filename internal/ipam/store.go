@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"time"
 
@@ -320,14 +321,23 @@ func (m *IPAM) listHandles(ctx context.Context) ([]*handle, error) {
 // Handles are written before allocations and after releases, so a handle
 // always counts at least what the blocks hold for it (docs/ipam.md).
 func (m *IPAM) adjustHandle(ctx context.Context, id string, cidr netip.Prefix, delta int) error {
+	_, err := m.adjustKnownHandle(ctx, id, cidr, delta, nil)
+	return err
+}
+
+// adjustKnownHandle is adjustHandle starting from known, the handle as the
+// caller last read it (nil: read it), which saves a read when nobody wrote
+// the handle since; a stale known only costs a failed CAS. It reports
+// whether it deleted the handle.
+func (m *IPAM) adjustKnownHandle(ctx context.Context, id string, cidr netip.Prefix, delta int, known *handle) (deleted bool, _ error) {
 	if id == "" || delta == 0 {
-		return nil
+		return false, nil
 	}
 	c := cidr.String()
 	// Most increments are a new handle's first (a pod's first address):
 	// try the create first and read only when the handle already exists.
-	tryCreate := delta > 0
-	return m.retry(ctx, "update ipamhandle "+id, func() error {
+	tryCreate := delta > 0 && known == nil
+	return deleted, m.retry(ctx, "update ipamhandle "+id, func() error {
 		if tryCreate {
 			h := &handle{}
 			h.obj.Name = handleName(id)
@@ -338,7 +348,16 @@ func (m *IPAM) adjustHandle(ctx context.Context, id string, cidr netip.Prefix, d
 				return err
 			}
 		}
-		h, err := m.getHandle(ctx, id)
+		h, err := known, error(nil)
+		if h != nil {
+			// Used once: a retry reads afresh. Copy the map, the caller's
+			// handle stays as it read it.
+			cp := *h
+			cp.obj.Spec.Block = maps.Clone(h.obj.Spec.Block)
+			h, known = &cp, nil
+		} else {
+			h, err = m.getHandle(ctx, id)
+		}
 		if errors.Is(err, datastore.ErrNotFound) {
 			if delta < 0 {
 				m.log.Warn("ipam: releasing from a handle that does not exist", "handle", id, "block", c)
@@ -365,6 +384,7 @@ func (m *IPAM) adjustHandle(ctx context.Context, id string, cidr netip.Prefix, d
 			if errors.Is(err, datastore.ErrNotFound) {
 				return errStaleRead
 			}
+			deleted = err == nil
 			return err
 		}
 		_, err = m.st.Update(ctx, h.kv())
