@@ -66,7 +66,7 @@ func TestHelperBGPNode(t *testing.T) {
 		Secrets:  secrets,
 		Routes:   h,
 		Logger:   testLogger(),
-		Speaker:  SpeakerConfig{ConnectRetry: time.Second, HoldTime: cfg.HoldTime},
+		Speaker:  SpeakerConfig{ConnectRetry: time.Second, HoldTime: cfg.HoldTime, WithdrawGrace: 200 * time.Millisecond},
 	})
 	go agent.Run(ctx)
 	if _, err := agent.Apply(ctx, &cfg.State); err != nil {
@@ -118,6 +118,10 @@ type nodeProc struct {
 	dir  string
 	cmd  *exec.Cmd
 	done chan struct{}
+	// exitErr is the last run's exit status; killed marks a SIGKILL stop,
+	// whose status says nothing about the node.
+	exitErr error
+	killed  bool
 }
 
 // startNode starts the agent for node name inside ns with state st.
@@ -133,6 +137,10 @@ func startNode(t *testing.T, ns *testutil.Netns, name string, st *State, secrets
 	n.start(t)
 	t.Cleanup(func() {
 		n.stop(syscall.SIGTERM)
+		if n.exitErr != nil && !n.killed {
+			// A failed helper (e.g. a data race under -race) must not pass.
+			t.Errorf("node %s process ended with %v", name, n.exitErr)
+		}
 		if t.Failed() {
 			if log, err := os.ReadFile(filepath.Join(n.dir, "log")); err == nil {
 				t.Logf("node %s log:\n%s", name, tail(string(log), 3000))
@@ -176,7 +184,8 @@ func (n *nodeProc) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.done = make(chan struct{})
-	go func() { _ = n.cmd.Wait(); log.Close(); close(n.done) }()
+	n.killed = false
+	go func() { n.exitErr = n.cmd.Wait(); log.Close(); close(n.done) }()
 }
 
 // stop signals the node and waits for it (SIGKILL after 10s).
@@ -189,12 +198,14 @@ func (n *nodeProc) stop(sig syscall.Signal) {
 		return
 	default:
 	}
+	n.killed = sig == syscall.SIGKILL
 	_ = n.cmd.Process.Signal(sig)
 	select {
 	case <-n.done:
 	case <-time.After(10 * time.Second):
 		_ = n.cmd.Process.Kill()
 		<-n.done
+		n.exitErr = fmt.Errorf("did not stop within 10s of %s; killed", sig)
 	}
 }
 
