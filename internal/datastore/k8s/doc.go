@@ -1,0 +1,23 @@
+// Package k8s implements datastore.Backend on the Kubernetes API: every
+// Calico kind is a custom resource of group projectcalico.org, version v3
+// (the CRDs in manifests/crds, generated from api/v3), addressed through the
+// dynamic client.
+//
+//	Key{Kind, Namespace, Name} ──► GVR projectcalico.org/v3/<plural> (v3.LookupKind)
+//	KVPair.Value (resource JSON) ◄──► custom resource object (apiVersion, kind, metadata, spec)
+//	KVPair.Revision              ◄──► metadata.resourceVersion
+//
+// Writes are compare-and-swap: Update sends the revision as
+// metadata.resourceVersion (409 → ErrConflict), Delete sends it as a
+// precondition. Lists at a revision use resourceVersionMatch=Exact (410 →
+// ErrCompacted); watches start at a revision, resume by themselves from the
+// last event or bookmark when the API server closes the stream, and end with
+// an EventError wrapping ErrCompacted when the revision is gone.
+// NamePrefix is applied client-side (the API has no name-prefix selector).
+//
+// Revisions are etcd revisions behind the API server, but the contract
+// treats them as opaque and comparable only within one kind.
+//
+// Imports: internal/datastore, api/v3 (the kinds table), k8s.io/client-go
+// (dynamic, rest) and k8s.io/apimachinery.
+package k8s
