@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tricolor-net/tricolor/internal/lab"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	runRoot string
+	runID   string
+}
+
+// exitError carries a child's exit code through cobra.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// run builds the command tree and returns the process exit code.
+func run(args []string) int {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "calico-lab",
+		Short:         "Clusters of network namespaces running Tricolor, on one machine",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.runRoot, "run-root", "", "directory holding lab runs (default $"+lab.EnvRunRoot+" or "+lab.DefaultRunRoot+")")
+	root.PersistentFlags().StringVar(&g.runID, "id", "", "run ID of the lab (default: the only lab that is up)")
+	root.AddCommand(upCmd(g), downCmd(g), statusCmd(g), podsCmd(g), podCmd(g), execCmd(g), pingCmd(g),
+		matrixCmd(g), calicoctlCmd(g), serveEtcdCmd())
+	root.SetArgs(args)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		fmt.Fprintln(os.Stderr, "calico-lab:", err)
+		return 1
+	}
+	return 0
+}
+
+func (g *globals) open() (*lab.Lab, error) {
+	return lab.Open(lab.Options{RunRoot: g.runRoot, RunID: g.runID})
+}
+
+func upCmd(g *globals) *cobra.Command {
+	var (
+		file, binDir, backend, vxlan, ipip, poolCIDR, datastore, nodeIP string
+		nodes, subnets, blockSize                                       int
+		keep                                                            bool
+	)
+	c := &cobra.Command{
+		Use:   "up [-f topology.yaml | --nodes N --subnets M]",
+		Short: "Build a lab: fabric, datastore, calico-node per node, pods",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var (
+				topo *lab.Topology
+				err  error
+			)
+			if file != "" {
+				if topo, err = lab.LoadTopology(file); err != nil {
+					return err
+				}
+			} else if topo, err = lab.FlagTopology(nodes, subnets); err != nil {
+				return err
+			}
+			// Flags given explicitly override the file.
+			set := func(name string, dst *string, v string) {
+				if cmd.Flags().Changed(name) {
+					*dst = v
+				}
+			}
+			set("backend", &topo.Backend, backend)
+			set("vxlan", &topo.Pool.VXLANMode, vxlan)
+			set("ipip", &topo.Pool.IPIPMode, ipip)
+			set("pool-cidr", &topo.Pool.CIDR, poolCIDR)
+			set("datastore", &topo.Datastore, datastore)
+			set("node-ip", &topo.NodeIP, nodeIP)
+			if cmd.Flags().Changed("block-size") {
+				topo.Pool.BlockSize = blockSize
+			}
+			bins, err := lab.FindBinaries(binDir)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			l, err := lab.Up(cmd.Context(), topo, lab.Options{RunRoot: g.runRoot, RunID: g.runID, Bins: bins, KeepOnFailure: keep,
+				Progress: func(s string) { fmt.Printf("[%5.1fs] %s\n", time.Since(start).Seconds(), s) }})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("[%5.1fs] lab %s is up; state in %s\n", time.Since(start).Seconds(), l.RunID(), l.Dir())
+			fmt.Printf("next: calico-lab pod add web --node %s --labels app=web; calico-lab matrix; calico-lab down --id %s\n", topo.Nodes[0].Name, l.RunID())
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&file, "file", "f", "", "topology file (YAML)")
+	f.IntVar(&nodes, "nodes", 2, "number of nodes (without -f)")
+	f.IntVar(&subnets, "subnets", 1, "number of L2 subnets, 198.18.1.0/24 and up, routed by the fabric (without -f)")
+	f.StringVar(&backend, "backend", lab.DefaultBackend, "CALICO_NETWORKING_BACKEND: bird, vxlan or none")
+	f.StringVar(&vxlan, "vxlan", lab.DefaultVXLANMode, "CALICO_IPV4POOL_VXLAN: Always, CrossSubnet or Never")
+	f.StringVar(&ipip, "ipip", lab.DefaultIPIPMode, "CALICO_IPV4POOL_IPIP: Always, CrossSubnet or Never")
+	f.StringVar(&poolCIDR, "pool-cidr", lab.DefaultPoolCIDR, "CALICO_IPV4POOL_CIDR")
+	f.IntVar(&blockSize, "block-size", 26, "CALICO_IPV4POOL_BLOCK_SIZE")
+	f.StringVar(&datastore, "datastore", lab.DatastoreEmbedded, "embedded (etcd inside calico-lab) or external (Debian's etcd)")
+	f.StringVar(&nodeIP, "node-ip", lab.NodeIPAutodetect, "autodetect (calico-node finds it) or explicit (IP=<addr>/<len>)")
+	f.StringVar(&binDir, "bin-dir", "", "directory with calico-node, calico and calicoctl (default: next to calico-lab, then PATH)")
+	f.BoolVar(&keep, "keep-on-failure", false, "leave a half-built lab in place when up fails")
+	return c
+}
+
+func downCmd(g *globals) *cobra.Command {
+	var all bool
+	c := &cobra.Command{
+		Use:   "down [--id X | --all]",
+		Short: "Remove everything a lab made (processes, namespaces, state), even after a crash",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all {
+				return lab.DownAll(cmd.Context(), g.runRoot)
+			}
+			id := g.runID
+			if id == "" {
+				ids, err := lab.ListRuns(lab.ResolveRunRoot(g.runRoot))
+				if err != nil {
+					return err
+				}
+				switch len(ids) {
+				case 0:
+					fmt.Println("no lab is up")
+					return nil
+				case 1:
+					id = ids[0]
+				default:
+					return fmt.Errorf("several labs are up (%v); choose one with --id or use --all", ids)
+				}
+			}
+			if err := lab.Down(cmd.Context(), g.runRoot, id); err != nil {
+				return err
+			}
+			fmt.Printf("lab %s removed\n", id)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "remove every lab (every run directory and every lab-<id>-* namespace)")
+	return c
+}
+
+func statusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the lab's nodes, processes and datastore registration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			s, err := l.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Print(s.String())
+			return nil
+		},
+	}
+}
+
+func podsCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "pods",
+		Short: "List the lab's pods",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			fmt.Print(lab.PodTable(l.Pods()))
+			return nil
+		},
+	}
+}
+
+func podCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "pod", Short: "Create or delete pods (through the calico CNI plugin)"}
+	var (
+		node, namespace string
+		labels          []string
+	)
+	add := &cobra.Command{
+		Use:   "add <name> --node <node> [--namespace ns] [--labels k=v,…]",
+		Short: "Create a pod on a node",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			lbl, err := lab.ParseLabels(labels)
+			if err != nil {
+				return err
+			}
+			if node == "" {
+				return errors.New("pod add: --node is required")
+			}
+			p, err := l.AddPod(cmd.Context(), lab.PodSpec{Name: args[0], Namespace: namespace, Node: node, Labels: lbl})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("pod %s on %s: %s (%s)\n", p.Key(), p.Node, p.IP, p.HostIface)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&node, "node", "", "node to run the pod on")
+	add.Flags().StringVarP(&namespace, "namespace", "n", "default", "Kubernetes namespace")
+	add.Flags().StringSliceVarP(&labels, "labels", "l", nil, "labels, k=v (repeat or comma-separate)")
+	del := &cobra.Command{
+		Use:   "del <pod>",
+		Short: "Delete a pod (name or namespace/name)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			if err := l.DelPod(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Printf("pod %s deleted\n", args[0])
+			return nil
+		},
+	}
+	c.AddCommand(add, del)
+	return c
+}
+
+func execCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "exec <pod> -- cmd…",
+		Short: "Run a command inside a pod's network namespace",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			c, err := l.Command(cmd.Context(), args[0], args[1:]...)
+			if err != nil {
+				return err
+			}
+			return runAttached(c)
+		},
+	}
+}
+
+func pingCmd(g *globals) *cobra.Command {
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "ping <podA> <podB>",
+		Short: "Send one ICMP echo from podA to podB",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			if err := l.Ping(cmd.Context(), args[0], args[1], timeout); err != nil {
+				return err
+			}
+			fmt.Printf("%s -> %s: ok\n", args[0], args[1])
+			return nil
+		},
+	}
+	c.Flags().DurationVar(&timeout, "timeout", time.Second, "how long to wait for the reply")
+	return c
+}
+
+func matrixCmd(g *globals) *cobra.Command {
+	var o lab.MatrixOptions
+	c := &cobra.Command{
+		Use:   "matrix",
+		Short: "Probe every pair of pods and print the reachability table",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			m, err := l.Matrix(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("reachability (%s; ok = reached, -- = not)\n%s", m.Proto, m.String())
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Proto, "proto", lab.ProtoICMP, "icmp or tcp")
+	c.Flags().IntVar(&o.Port, "port", 8080, "TCP port (the lab listens on it in every pod while probing)")
+	c.Flags().DurationVar(&o.Timeout, "timeout", time.Second, "timeout per probe")
+	return c
+}
+
+func calicoctlCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:                "calicoctl -- <calicoctl args>",
+		Aliases:            []string{"ctl"},
+		Short:              "Run calicoctl against the lab's datastore (inside the fabric namespace)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && args[0] == "--" {
+				args = args[1:]
+			}
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			c, err := l.CalicoctlCommand(cmd.Context(), args...)
+			if err != nil {
+				return err
+			}
+			return runAttached(c)
+		},
+	}
+}
+
+func serveEtcdCmd() *cobra.Command {
+	var cfg lab.ServeEtcdConfig
+	c := &cobra.Command{
+		Use:    "serve-etcd",
+		Short:  "Serve the lab's embedded etcd (run by `up` inside the fabric namespace)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			return lab.ServeEtcd(cmd.Context(), cfg)
+		},
+	}
+	c.Flags().StringVar(&cfg.DataDir, "data-dir", "", "etcd data directory")
+	c.Flags().StringVar(&cfg.Listen, "listen", fmt.Sprintf("%s:%d", lab.EtcdAddr, lab.EtcdPort), "address the nodes reach the datastore on")
+	c.Flags().IntVar(&cfg.LoopbackPort, "loopback-port", lab.EtcdPort, "embedded etcd's port on the namespace's loopback")
+	return c
+}
+
+// runAttached runs a command on our terminal and passes its exit code on.
+func runAttached(c *exec.Cmd) error {
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitError{code: ee.ExitCode()}
+	}
+	return err
+}

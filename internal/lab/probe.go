@@ -1,0 +1,223 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Probe protocols.
+const (
+	ProtoICMP = "icmp"
+	ProtoTCP  = "tcp"
+)
+
+// probeTimeout bounds one probe.
+const probeTimeout = time.Second
+
+// Exec runs a command inside a pod's namespace and returns its combined
+// output.
+func (l *Lab) Exec(ctx context.Context, podRef string, argv ...string) ([]byte, error) {
+	p, err := l.Pod(podRef)
+	if err != nil {
+		return nil, err
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("exec in pod %s: no command given", p.Key())
+	}
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.Netns}, argv...)...).CombinedOutput()
+}
+
+// Command returns an unstarted command running inside a pod's namespace
+// (for interactive use: the caller wires stdin/stdout).
+func (l *Lab) Command(ctx context.Context, podRef string, argv ...string) (*exec.Cmd, error) {
+	p, err := l.Pod(podRef)
+	if err != nil {
+		return nil, err
+	}
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("exec in pod %s: no command given", p.Key())
+	}
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.Netns}, argv...)...), nil
+}
+
+// Ping sends one ICMP echo from pod from to pod to, waiting up to timeout
+// (one second when zero). The error carries ping's output.
+func (l *Lab) Ping(ctx context.Context, from, to string, timeout time.Duration) error {
+	src, err := l.Pod(from)
+	if err != nil {
+		return err
+	}
+	dst, err := l.Pod(to)
+	if err != nil {
+		return err
+	}
+	return pingFrom(ctx, src, dst.IP, timeout)
+}
+
+func pingFrom(ctx context.Context, src Pod, ip string, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = probeTimeout
+	}
+	secs := int((timeout + time.Second - 1) / time.Second)
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", src.Netns, "ping", "-c", "1", "-W", fmt.Sprint(secs), ip).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ping %s from pod %s: %v\n%s", ip, src.Key(), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// MatrixOptions choose the probe.
+type MatrixOptions struct {
+	// Proto is icmp (default) or tcp.
+	Proto string
+	// Port is the TCP port; the lab listens on it in every pod while the
+	// matrix runs (default 8080).
+	Port int
+	// Timeout per probe (default 1s).
+	Timeout time.Duration
+}
+
+// Matrix is the reachability of every ordered pair of pods.
+type Matrix struct {
+	// Pods are the rows and columns, "namespace/name".
+	Pods []string
+	// OK[i][j] reports whether Pods[i] reached Pods[j] (false on the
+	// diagonal, which is not probed).
+	OK [][]bool
+	// Proto is what was probed.
+	Proto string
+}
+
+// Matrix probes every ordered pair of distinct pods concurrently.
+func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
+	if o.Proto == "" {
+		o.Proto = ProtoICMP
+	}
+	if o.Port == 0 {
+		o.Port = 8080
+	}
+	if o.Timeout == 0 {
+		o.Timeout = probeTimeout
+	}
+	pods := l.Pods()
+	m := &Matrix{Proto: o.Proto}
+	for range pods {
+		m.OK = append(m.OK, make([]bool, len(pods)))
+	}
+	for _, p := range pods {
+		m.Pods = append(m.Pods, p.Key())
+	}
+	switch o.Proto {
+	case ProtoICMP:
+	case ProtoTCP:
+		// A listener in every pod that accepts and closes.
+		for _, p := range pods {
+			ln, err := listenIn(p.Netns, fmt.Sprintf("%s:%d", p.IP, o.Port))
+			if err != nil {
+				return nil, err
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					_, _ = io.WriteString(c, "ok\n")
+					c.Close()
+				}
+			}()
+		}
+	default:
+		return nil, fmt.Errorf("probe protocol %q: use icmp or tcp", o.Proto)
+	}
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, src := range pods {
+		for j, dst := range pods {
+			if i == j {
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				var err error
+				if o.Proto == ProtoTCP {
+					err = tcpProbe(ctx, src, net.JoinHostPort(dst.IP, fmt.Sprint(o.Port)), o.Timeout)
+				} else {
+					err = pingFrom(ctx, src, dst.IP, o.Timeout)
+				}
+				m.OK[i][j] = err == nil
+			}()
+		}
+	}
+	wg.Wait()
+	return m, nil
+}
+
+// tcpProbe connects from inside src to addr and reads the listener's
+// greeting.
+func tcpProbe(ctx context.Context, src Pod, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := dialIn(ctx, src.Netns, addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	b := make([]byte, 3)
+	_, err = io.ReadFull(c, b)
+	return err
+}
+
+// String renders the matrix as a table: rows are sources, columns
+// destinations, "ok" reached, "--" not, "." the diagonal.
+func (m *Matrix) String() string {
+	var b strings.Builder
+	w := len("FROM \\ TO")
+	for _, p := range m.Pods {
+		w = max(w, len(p))
+	}
+	fmt.Fprintf(&b, "%-*s", w+2, "FROM \\ TO")
+	for _, p := range m.Pods {
+		fmt.Fprintf(&b, "%-*s", len(p)+2, p)
+	}
+	b.WriteString("\n")
+	for i, p := range m.Pods {
+		fmt.Fprintf(&b, "%-*s", w+2, p)
+		for j, q := range m.Pods {
+			cell := "--"
+			switch {
+			case i == j:
+				cell = "."
+			case m.OK[i][j]:
+				cell = "ok"
+			}
+			fmt.Fprintf(&b, "%-*s", len(q)+2, cell)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Failures lists the pairs that did not connect, "a -> b".
+func (m *Matrix) Failures() []string {
+	var out []string
+	for i := range m.Pods {
+		for j := range m.Pods {
+			if i != j && !m.OK[i][j] {
+				out = append(out, m.Pods[i]+" -> "+m.Pods[j])
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/client"
+)
+
+// Status is what `calico-lab status` reports.
+type Status struct {
+	RunID     string
+	Dir       string
+	Created   time.Time
+	Datastore string
+	// DatastoreErr is why the datastore could not be read ("" when it
+	// answered).
+	DatastoreErr string
+	Nodes        []NodeStatus
+	Pods         int
+}
+
+// NodeStatus is one node's row.
+type NodeStatus struct {
+	Name    string
+	Netns   string
+	Subnet  string
+	Address string
+	PID     int
+	Running bool
+	// Registered is the Node resource's spec.bgp.ipv4Address ("" when
+	// missing).
+	Registered string
+	Log        string
+}
+
+// Status reports processes and what the datastore holds about the nodes.
+func (l *Lab) Status(ctx context.Context) (*Status, error) {
+	l.Pods() // refresh the state
+	s := &Status{RunID: l.st.RunID, Dir: l.st.Dir, Created: l.st.Created, Pods: len(l.st.Pods),
+		Datastore: l.st.Topology.Datastore + " etcd at " + EtcdEndpoint() + " (in " + FabricNetns(l.st.RunID) + ")"}
+	registered := map[string]string{}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if c, closeC, err := l.Client(cctx); err != nil {
+		s.DatastoreErr = err.Error()
+	} else {
+		nodes, _, err := client.List[*v3.Node](cctx, c, "")
+		if err != nil {
+			s.DatastoreErr = err.Error()
+		}
+		for _, n := range nodes {
+			addr := "(no address)"
+			if n.Spec.BGP != nil && n.Spec.BGP.IPv4Address != "" {
+				addr = n.Spec.BGP.IPv4Address
+			}
+			registered[n.Name] = addr
+		}
+		closeC()
+	}
+	for _, n := range l.st.Topology.Nodes {
+		ns := NodeStatus{Name: n.Name, Netns: NodeNetns(l.st.RunID, n.Name), Subnet: n.Subnet, Address: n.Address, Registered: registered[n.Name]}
+		for _, p := range l.st.Processes {
+			if p.Role == "calico-node" && p.Name == n.Name {
+				ns.PID, ns.Running, ns.Log = p.PID, p.alive(), p.Log
+			}
+		}
+		s.Nodes = append(s.Nodes, ns)
+	}
+	return s, nil
+}
+
+// String renders the status for humans.
+func (s *Status) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lab %s (up since %s), state in %s\n", s.RunID, s.Created.Format(time.RFC3339), s.Dir)
+	fmt.Fprintf(&b, "datastore: %s", s.Datastore)
+	if s.DatastoreErr != "" {
+		fmt.Fprintf(&b, " — NOT READABLE: %s", s.DatastoreErr)
+	}
+	b.WriteString("\n\n")
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tNAMESPACE\tSUBNET\tADDRESS\tCALICO-NODE\tNODE RESOURCE")
+	for _, n := range s.Nodes {
+		proc := fmt.Sprintf("running (pid %d)", n.PID)
+		if !n.Running {
+			proc = "NOT RUNNING (log " + n.Log + ")"
+		}
+		reg := n.Registered
+		if reg == "" {
+			reg = "missing"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Netns, n.Subnet, n.Address, proc, reg)
+	}
+	tw.Flush()
+	fmt.Fprintf(&b, "\n%d pod(s); `calico-lab pods` lists them\n", s.Pods)
+	return b.String()
+}
+
+// PodTable renders pods as `calico-lab pods` prints them.
+func PodTable(pods []Pod) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAMESPACE\tNAME\tNODE\tIP\tINTERFACE\tLABELS")
+	for _, p := range pods {
+		var labels []string
+		for k, v := range p.Labels {
+			labels = append(labels, k+"="+v)
+		}
+		sortStrings(labels)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, p.Node, p.IP, p.HostIface, strings.Join(labels, ","))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
