@@ -177,3 +177,14 @@ func splice(a, b net.Conn) {
 	<-done
 	<-done
 }
+
+// execInEnv is execIn with a complete environment.
+func execInEnv(ctx context.Context, netns string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", netns, name}, args...)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("in %s: %s %s: %v: %s", netns, name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}

@@ -182,29 +182,32 @@ func tcpProbe(ctx context.Context, src Pod, addr string, timeout time.Duration) 
 // String renders the matrix as a table: rows are sources, columns
 // destinations, "ok" reached, "--" not, "." the diagonal.
 func (m *Matrix) String() string {
-	var b strings.Builder
 	w := len("FROM \\ TO")
 	for _, p := range m.Pods {
 		w = max(w, len(p))
 	}
-	fmt.Fprintf(&b, "%-*s", w+2, "FROM \\ TO")
-	for _, p := range m.Pods {
-		fmt.Fprintf(&b, "%-*s", len(p)+2, p)
+	var b strings.Builder
+	row := func(first string, cells []string) {
+		line := fmt.Sprintf("%-*s", w+2, first)
+		for j, c := range cells {
+			line += fmt.Sprintf("%-*s", len(m.Pods[j])+2, c)
+		}
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
-	b.WriteString("\n")
+	row("FROM \\ TO", m.Pods)
 	for i, p := range m.Pods {
-		fmt.Fprintf(&b, "%-*s", w+2, p)
-		for j, q := range m.Pods {
-			cell := "--"
+		cells := make([]string, len(m.Pods))
+		for j := range m.Pods {
 			switch {
 			case i == j:
-				cell = "."
+				cells[j] = "."
 			case m.OK[i][j]:
-				cell = "ok"
+				cells[j] = "ok"
+			default:
+				cells[j] = "--"
 			}
-			fmt.Fprintf(&b, "%-*s", len(q)+2, cell)
 		}
-		b.WriteString("\n")
+		row(p, cells)
 	}
 	return b.String()
 }
