@@ -3,6 +3,8 @@ package bgp
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
+	"time"
 )
 
 // AgentConfig wires the three parts together for one node.
@@ -19,6 +21,10 @@ type AgentConfig struct {
 	Routes RouteTable
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// StartupGrace bounds how long protocol-12 routes left by a previous
+	// run are kept while waiting for every session to come up (default
+	// 120s, Calico's graceful-restart time).
+	StartupGrace time.Duration
 }
 
 // Agent is the BGP side of calico-node: Apply(state) computes the desired
@@ -32,12 +38,16 @@ type Agent struct {
 	log     *slog.Logger
 	speaker *Speaker
 	routes  *RouteInstaller
+	applied atomic.Bool
 }
 
 // NewAgent builds the speaker and installer; nothing runs until Apply/Run.
 func NewAgent(cfg AgentConfig) *Agent {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.StartupGrace == 0 {
+		cfg.StartupGrace = DefaultMaxRestartTime
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger.With("component", "bgp", "node", cfg.NodeName)}
 	sc := cfg.Speaker
@@ -58,7 +68,42 @@ func (a *Agent) Run(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
+	go a.sweepWhenConverged(ctx)
 	a.routes.Run(ctx)
+}
+
+// sweepWhenConverged allows the installer to remove a previous run's
+// routes once every session has been up for two checks in a row (a second
+// apart, so the peers' updates have arrived), or after StartupGrace.
+func (a *Agent) sweepWhenConverged(ctx context.Context) {
+	deadline := time.Now().Add(a.cfg.StartupGrace)
+	upChecks := 0
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if a.applied.Load() {
+			st, err := a.speaker.Status(ctx)
+			up := err == nil
+			for _, s := range st {
+				up = up && s.Established()
+			}
+			if up {
+				upChecks++
+			} else {
+				upChecks = 0
+			}
+		}
+		if upChecks >= 2 || time.Now().After(deadline) {
+			a.log.Info("BGP converged; removing stale routes from before this run", "afterGrace", upChecks < 2)
+			a.routes.AllowSweep()
+			return
+		}
+	}
 }
 
 // Apply recomputes the desired state from st and reconciles it. On a
@@ -75,7 +120,11 @@ func (a *Agent) Apply(ctx context.Context, st *State) (*Desired, error) {
 	if a.routes != nil {
 		a.routes.SetBlackholes(d.Blackholes)
 	}
-	return d, a.speaker.Apply(ctx, d)
+	if err := a.speaker.Apply(ctx, d); err != nil {
+		return d, err
+	}
+	a.applied.Store(true)
+	return d, nil
 }
 
 // Status reports the peers' session states.

@@ -103,6 +103,20 @@ func TestPrivilegedMesh_GracefulRestartKeepsRoutesWhileANodeRestarts(t *testing.
 	b.start(t)
 	waitEstablished(t, a, 1)
 	waitRoutes(t, nss[0], "node-a after node-b restarted", 10*time.Second, "blackhole 10.244.0.0/26 proto bird", fromB)
+
+	// Now node-a's own agent restarts: the routes it installed stay in its
+	// kernel the whole time, and a stale proto-bird route nobody
+	// advertises any more is swept once the sessions are back.
+	nss[0].IP(t, "route", "add", "10.244.77.0/26", "via", "198.18.0.12", "proto", "bird")
+	a.stop(syscall.SIGKILL)
+	a.start(t)
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if got := birdRoutes(t, nss[0]); !slices.Contains(got, fromB) {
+			t.Fatalf("node-a's kernel lost node-b's block while its agent restarted: %q", got)
+		}
+	}
+	waitEstablished(t, a, 1)
+	waitRoutes(t, nss[0], "node-a sweeps the stale route after converging", 15*time.Second, "blackhole 10.244.0.0/26 proto bird", fromB)
 }
 
 // waitEstablished waits until the node reports n peers, all established.

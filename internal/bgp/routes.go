@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -48,7 +49,14 @@ type RouteInstaller struct {
 	mu         sync.Mutex
 	learned    map[netip.Prefix]netip.Addr
 	blackholes map[netip.Prefix]bool
-	dirty      chan struct{}
+	// known holds every prefix desired at some point in this run: its
+	// route may be deleted when no longer desired. Protocol-12 routes that
+	// were already in the kernel when we started (a previous run's) are
+	// only swept after AllowSweep, so an agent restart does not blackhole
+	// traffic while the sessions come back.
+	known map[netip.Prefix]bool
+	sweep bool
+	dirty chan struct{}
 }
 
 // NewRouteInstaller returns an installer writing through rt.
@@ -62,6 +70,7 @@ func NewRouteInstaller(rt RouteTable, log *slog.Logger) *RouteInstaller {
 		ResyncInterval: 30 * time.Second,
 		learned:        map[netip.Prefix]netip.Addr{},
 		blackholes:     map[netip.Prefix]bool{},
+		known:          map[netip.Prefix]bool{},
 		dirty:          make(chan struct{}, 1),
 	}
 }
@@ -74,6 +83,7 @@ func (ri *RouteInstaller) OnBestPaths(rs []LearnedRoute) {
 			delete(ri.learned, r.Prefix)
 		} else {
 			ri.learned[r.Prefix] = r.NextHop
+			ri.known[r.Prefix] = true
 		}
 	}
 	ri.mu.Unlock()
@@ -86,6 +96,7 @@ func (ri *RouteInstaller) SetBlackholes(ps []netip.Prefix) {
 	clear(ri.blackholes)
 	for _, p := range ps {
 		ri.blackholes[p.Masked()] = true
+		ri.known[p.Masked()] = true
 	}
 	ri.mu.Unlock()
 	ri.markDirty()
@@ -96,6 +107,16 @@ func (ri *RouteInstaller) markDirty() {
 	case ri.dirty <- struct{}{}:
 	default:
 	}
+}
+
+// AllowSweep lets Apply delete protocol-12 routes left from before this
+// run. The agent calls it once its sessions have converged (or a startup
+// grace has passed).
+func (ri *RouteInstaller) AllowSweep() {
+	ri.mu.Lock()
+	ri.sweep = true
+	ri.mu.Unlock()
+	ri.markDirty()
 }
 
 // Run applies changes as they are marked, and periodically, until ctx ends.
@@ -118,10 +139,15 @@ func (ri *RouteInstaller) Run(ctx context.Context) {
 }
 
 // Apply makes the kernel match the desired routes with the minimal change:
-// protocol-12 routes not desired (or different) are deleted, missing ones
-// are added.
+// protocol-12 routes no longer desired are deleted (those from before this
+// run only after AllowSweep), missing or different ones are replaced in
+// place (no delete-then-add gap).
 func (ri *RouteInstaller) Apply() error {
 	want := ri.desiredRoutes()
+	ri.mu.Lock()
+	sweep := ri.sweep
+	known := maps.Clone(ri.known)
+	ri.mu.Unlock()
 	var errs []error
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		have, err := ri.rt.RouteListFiltered(fam, &netlink.Route{Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN},
@@ -135,9 +161,14 @@ func (ri *RouteInstaller) Apply() error {
 				continue
 			}
 			p, ok := routePrefix(r)
-			if w, wanted := want[p]; ok && wanted && sameRoute(r, w) {
-				delete(want, p)
-				continue
+			if w, wanted := want[p]; ok && wanted {
+				if sameRoute(r, w) {
+					delete(want, p)
+				}
+				continue // a different route is replaced below
+			}
+			if ok && !sweep && !known[p] {
+				continue // a previous run's route: kept until AllowSweep
 			}
 			if err := ri.rt.RouteDel(r); err != nil && !errors.Is(err, unix.ESRCH) {
 				errs = append(errs, fmt.Errorf("delete route %s: %w", r, err))

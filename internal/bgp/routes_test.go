@@ -91,6 +91,7 @@ func TestRouteInstaller_ProgramsOnlyProtocol12WithMinimalChange(t *testing.T) {
 		kroute("10.244.2.0/26", "198.18.0.3", RouteProtocolBIRD), // already right
 	}}
 	ri := NewRouteInstaller(f, testLogger())
+	ri.AllowSweep()
 	ri.OnBestPaths([]LearnedRoute{learned("10.244.2.0/26", "198.18.0.3", false), learned("10.244.3.0/26", "198.18.0.4", false)})
 	ri.SetBlackholes([]netip.Prefix{netip.MustParsePrefix("10.244.1.0/26")})
 	if err := ri.Apply(); err != nil {
@@ -117,12 +118,13 @@ func TestRouteInstaller_ProgramsOnlyProtocol12WithMinimalChange(t *testing.T) {
 		t.Errorf("idempotent Apply: ops %q err %v", f.ops, err)
 	}
 
-	// Withdrawal and next-hop change.
+	// Withdrawal and next-hop change (replaced in place, no gap).
+	f.ops = nil
 	ri.OnBestPaths([]LearnedRoute{learned("10.244.3.0/26", "", true), learned("10.244.2.0/26", "198.18.0.7", false)})
 	if err := ri.Apply(); err != nil {
 		t.Fatal(err)
 	}
-	wantOps = []string{"del 10.244.2.0/26 via 198.18.0.3", "del 10.244.3.0/26 via 198.18.0.4", "replace 10.244.2.0/26 via 198.18.0.7"}
+	wantOps = []string{"del 10.244.3.0/26 via 198.18.0.4", "replace 10.244.2.0/26 via 198.18.0.7"}
 	if !reflect.DeepEqual(f.ops, wantOps) {
 		t.Errorf("ops after withdraw:\n got %q\nwant %q", f.ops, wantOps)
 	}
@@ -145,5 +147,31 @@ func TestRouteInstaller_BlackholeWinsOverLearnedRouteForOwnBlock(t *testing.T) {
 	}
 	if got := f.show(); !reflect.DeepEqual(got, []string{"blackhole 10.244.1.0/26 proto bird"}) {
 		t.Errorf("table = %q", got)
+	}
+}
+
+func TestRouteInstaller_KeepsPreviousRunsRoutesUntilSweepAllowed(t *testing.T) {
+	f := &fakeRoutes{routes: []netlink.Route{
+		kroute("10.244.9.0/26", "198.18.0.9", RouteProtocolBIRD), // left by the previous run
+	}}
+	ri := NewRouteInstaller(f, testLogger())
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.3.0/26", "198.18.0.4", false)})
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	// A route learned and withdrawn in this run goes at once.
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.3.0/26", "", true)})
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.show(); !reflect.DeepEqual(got, []string{"10.244.9.0/26 via 198.18.0.9 proto bird"}) {
+		t.Fatalf("before sweep: table = %q, want only the previous run's route", got)
+	}
+	ri.AllowSweep()
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.show(); len(got) != 0 {
+		t.Errorf("after sweep: table = %q, want empty", got)
 	}
 }
