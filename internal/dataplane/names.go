@@ -110,10 +110,18 @@ func fromHEPChain(iface string) string { return safeName("fh-", iface) }
 func toHEPChain(iface string) string   { return safeName("th-", iface) }
 
 // ipSetName is the nft set holding the family-4 or family-6 members of a
-// calc IP set.
-func ipSetName(id string, family int) string {
-	if family == 6 {
-		return safeName("s6-", id)
+// calc IP set. Sets holding only single addresses are plain hash sets
+// ("s4-"/"s6-"); sets holding a wider CIDR are interval sets ("n4-"/"n6-").
+// The distinction matters to nft 1.0.x, which reads the elements of every
+// interval set in the table before adding an element to any set: keeping
+// endpoint selector sets out of that group keeps a membership change cheap.
+func ipSetName(id string, family int, interval bool) string {
+	prefix := "s"
+	if interval {
+		prefix = "n"
 	}
-	return safeName("s4-", id)
+	if family == 6 {
+		return safeName(prefix+"6-", id)
+	}
+	return safeName(prefix+"4-", id)
 }

@@ -24,7 +24,7 @@ import (
 
 type netns struct{ name string }
 
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skipf("needs root: %s creates network namespaces and nftables tables", t.Name())
@@ -34,7 +34,7 @@ func requireRoot(t *testing.T) {
 	}
 }
 
-func newNetns(t *testing.T, tag string) *netns {
+func newNetns(t testing.TB, tag string) *netns {
 	t.Helper()
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
@@ -45,17 +45,17 @@ func newNetns(t *testing.T, tag string) *netns {
 	return n
 }
 
-func (n *netns) ip(t *testing.T, args ...string) string {
+func (n *netns) ip(t testing.TB, args ...string) string {
 	t.Helper()
 	return run(t, "ip", append([]string{"-n", n.name}, args...)...)
 }
 
-func (n *netns) exec(t *testing.T, cmd string, args ...string) string {
+func (n *netns) exec(t testing.TB, cmd string, args ...string) string {
 	t.Helper()
 	return run(t, "ip", append([]string{"netns", "exec", n.name, cmd}, args...)...)
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {

@@ -109,13 +109,21 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 	}
 }
 
-// NewNFTables opens the real inet calico table through the nft binary.
+// NewNFTables opens the real inet calico table through the nft binary. The
+// result also lists the whole table in one run (nft.TableLister) for fast
+// read-back.
 func NewNFTables() (knftables.Interface, error) {
 	nftIface, err := knftables.New(knftables.InetFamily, TableName)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: cannot use the nft binary (install Debian package nftables; needs CAP_NET_ADMIN): %w", err)
 	}
-	return nftIface, nil
+	return listingNFT{Interface: nftIface, ExecLister: nft.ExecLister{Family: knftables.InetFamily, Table: TableName}}, nil
+}
+
+// listingNFT is knftables plus one-shot table listing.
+type listingNFT struct {
+	knftables.Interface
+	nft.ExecLister
 }
 
 // OnUpdate records one calc update; nothing touches the kernel until Apply.
@@ -123,23 +131,27 @@ func NewNFTables() (knftables.Interface, error) {
 func (m *PolicyManager) OnUpdate(u calc.Update) {
 	switch u := u.(type) {
 	case calc.IPSetUpdate:
+		old := m.ipsets[u.ID]
 		s := &ipSet{typ: u.Type, members: make(map[string]struct{}, len(u.Members))}
 		for _, mem := range u.Members {
-			s.members[mem] = struct{}{}
+			s.add(mem)
 		}
 		m.ipsets[u.ID] = s
+		m.noteShape(old, s)
 	case calc.IPSetDelta:
 		s := m.ipsets[u.ID]
 		if s == nil {
 			m.log.Warn("IP set delta for a set never sent; ignoring it (calc graph ordering bug)", "ipset", u.ID)
 			return
 		}
+		before := *s
 		for _, mem := range u.Removed {
-			delete(s.members, mem)
+			s.remove(mem)
 		}
 		for _, mem := range u.Added {
-			s.members[mem] = struct{}{}
+			s.add(mem)
 		}
+		m.noteShape(&before, s)
 	case calc.IPSetRemove:
 		delete(m.ipsets, u.ID)
 	case calc.ActivePolicyUpdate:
@@ -177,6 +189,32 @@ func (m *PolicyManager) OnUpdate(u calc.Update) {
 	// Fragment cache keys are the calc update keys (see Render).
 	delete(m.cache, u.Key())
 	m.dirty = true
+}
+
+// noteShape drops the rendered policies and profiles when a set switches
+// between plain and interval in a family (its nft name changes, and rules
+// name it). That happens only when a wider CIDR joins or leaves a set.
+func (m *PolicyManager) noteShape(old, cur *ipSet) {
+	for _, fam := range []int{4, 6} {
+		if old != nil && old.interval(fam) == cur.interval(fam) {
+			continue
+		}
+		if old == nil && !cur.interval(fam) {
+			continue
+		}
+		for k := range m.cache {
+			if strings.HasPrefix(k, "policy/") || strings.HasPrefix(k, "profile/") {
+				delete(m.cache, k)
+			}
+		}
+		return
+	}
+}
+
+// setInterval tells the rule renderer which sets are interval sets.
+func (m *PolicyManager) setInterval(id string, fam int) bool {
+	s := m.ipsets[id]
+	return s != nil && s.interval(fam)
 }
 
 // setChainsKnown records that policy/profile chains appear or disappear;

@@ -235,3 +235,34 @@ func TestPolicyManager_EndpointNamingUnknownPolicyFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyManager_SetWithCIDRBecomesIntervalSet(t *testing.T) {
+	m, fake := newFakeManager(t, PolicyConfig{})
+	m.OnUpdates(baseUpdates())
+	mustApply(t, m)
+	if s := fake.Table.Sets["s4-s.app-client"]; s == nil || len(s.Flags) != 0 {
+		t.Fatalf("a set of single addresses should be a plain set s4-s.app-client:\n%s", fake.Dump())
+	}
+
+	// A network set's CIDR joins: the set becomes an interval set with a
+	// new name, and the policy chain follows it.
+	m.OnUpdate(calc.IPSetDelta{ID: "s:app-client", Added: []string{"192.168.0.0/16"}})
+	mustApply(t, m)
+	dump := fake.Dump()
+	if fake.Table.Sets["n4-s.app-client"] == nil || fake.Table.Sets["s4-s.app-client"] != nil {
+		t.Errorf("want interval set n4-s.app-client replacing s4-s.app-client:\n%s", dump)
+	}
+	if !strings.Contains(dump, "ip saddr @n4-s.app-client") {
+		t.Errorf("policy chain does not use the interval set:\n%s", dump)
+	}
+	if fake.Table.Sets["s6-s.app-client"] == nil {
+		t.Error("the IPv6 side (no CIDRs) should stay a plain set")
+	}
+
+	// And back.
+	m.OnUpdate(calc.IPSetDelta{ID: "s:app-client", Removed: []string{"192.168.0.0/16"}})
+	mustApply(t, m)
+	if fake.Table.Sets["s4-s.app-client"] == nil || fake.Table.Sets["n4-s.app-client"] != nil {
+		t.Errorf("want plain set s4-s.app-client back:\n%s", fake.Dump())
+	}
+}

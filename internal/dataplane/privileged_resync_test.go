@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/knftables"
+
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/datastore"
@@ -135,6 +137,29 @@ func TestPrivilegedPolicy_RestartKeepsTableAndConnections(t *testing.T) {
 		t.Errorf("restarted manager ran %d nft operations on an up-to-date table, want 0", ops)
 	}
 	talk("after restart and in-sync")
+
+	// Both read-back paths (one `nft -j list table`, and knftables' calls
+	// per object) see the table as up to date.
+	for _, tc := range []struct {
+		name string
+		nft  knftables.Interface
+	}{{"one-shot JSON", l.newNFT(t)}, {"per object", perObjectNFT{l.newNFT(t)}}} {
+		g := calc.New(calc.Config{NodeName: nodeName})
+		var ups []datastore.Update
+		for k, v := range l.state {
+			ups = append(ups, datastore.Update{KVPair: datastore.KVPair{Key: k, Value: v}, UpdateType: datastore.UpdateTypeNew})
+		}
+		g.OnUpdates(ups)
+		g.OnStatusUpdated(datastore.InSync)
+		m := NewPolicyManager(tc.nft, PolicyConfig{RefreshInterval: -1})
+		m.OnUpdates(g.Flush())
+		if err := m.Apply(context.Background()); err != nil {
+			t.Fatalf("%s read-back: %v", tc.name, err)
+		}
+		if ops := m.Stats().LastResult.Operations; ops != 0 {
+			t.Errorf("%s read-back: %d operations on an up-to-date table, want 0", tc.name, ops)
+		}
+	}
 
 	if handlesAfter := l.ruleHandles(t); handlesAfter != handlesBefore {
 		t.Errorf("rule handles changed across the restart (table was rewritten)")

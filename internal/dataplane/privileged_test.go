@@ -14,6 +14,7 @@ import (
 	"github.com/tricolor-net/tricolor/api/numorstring"
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/nft"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
 
@@ -76,7 +77,7 @@ func newLab(t *testing.T) *lab {
 }
 
 // newNFT opens the node namespace's inet calico table.
-func (l *lab) newNFT(t *testing.T) knftables.Interface {
+func (l *lab) newNFT(t testing.TB) knftables.Interface {
 	t.Helper()
 	var nftIface knftables.Interface
 	if err := l.node.do(func() (err error) { nftIface, err = NewNFTables(); return }); err != nil {
@@ -106,6 +107,19 @@ func (n nsNFT) ListElements(ctx context.Context, typ, name string) (out []*knfta
 	err = n.ns.do(func() error { out, err = n.Interface.ListElements(ctx, typ, name); return err })
 	return
 }
+func (n nsNFT) ListTableJSON(ctx context.Context) (out []byte, ok bool, err error) {
+	l, isLister := n.Interface.(nft.TableLister)
+	if !isLister {
+		return nil, false, fmt.Errorf("%T cannot list a table in one go", n.Interface)
+	}
+	err = n.ns.do(func() error { out, ok, err = l.ListTableJSON(ctx); return err })
+	return
+}
+
+// perObjectNFT hides ListTableJSON: read-back goes through knftables' List*
+// calls, one per set and map (to check both read-back paths agree).
+type perObjectNFT struct{ knftables.Interface }
+
 func (n nsNFT) ListCounters(ctx context.Context) (out []*knftables.Counter, err error) {
 	err = n.ns.do(func() error { out, err = n.Interface.ListCounters(ctx); return err })
 	return

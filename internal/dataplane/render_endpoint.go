@@ -30,7 +30,7 @@ func (m *PolicyManager) renderProfileChains(t *nft.Table, name string, p *calc.P
 
 func (m *PolicyManager) renderRulesChain(t *nft.Table, name, who string, rules []calc.Rule) {
 	c := t.AddChain(name, nil)
-	rr := ruleRenderer{logPrefix: m.logPrefix()}
+	rr := ruleRenderer{logPrefix: m.logPrefix(), interval: m.setInterval}
 	for i := range rules {
 		for _, text := range rr.render(&rules[i]) {
 			c.Add(text, fmt.Sprintf("%s rule %d %s", who, i, rules[i].Action))

@@ -21,6 +21,14 @@ const (
 // ruleRenderer turns calc rules into nft rule texts.
 type ruleRenderer struct {
 	logPrefix string
+	// interval says whether a calc IP set is an interval set in a family
+	// (see ipSetName); nil means never.
+	interval func(id string, fam int) bool
+}
+
+// setName is the nft set for a calc nets IP set in a family.
+func (rr ruleRenderer) setName(id string, fam int) string {
+	return ipSetName(id, fam, rr.interval != nil && rr.interval(id, fam))
 }
 
 // render returns the nft rules (text only) for one calc rule. A rule that
@@ -31,7 +39,7 @@ func (rr ruleRenderer) render(r *calc.Rule) []string {
 	action := rr.action(r.Action)
 	var out []string
 	for _, fam := range ruleFamilies(r) {
-		base, ok := familyMatches(r, fam)
+		base, ok := rr.familyMatches(r, fam)
 		if !ok {
 			continue
 		}
@@ -101,7 +109,7 @@ func ruleFamilies(r *calc.Rule) []int {
 // familyMatches renders everything but ports and the action for family fam
 // (0: family-independent). ok is false when the rule cannot match in fam
 // (its positive nets are all of the other family).
-func familyMatches(r *calc.Rule, fam int) (parts []string, ok bool) {
+func (rr ruleRenderer) familyMatches(r *calc.Rule, fam int) (parts []string, ok bool) {
 	ipKw, icmpKw := "ip", "icmp"
 	switch fam {
 	case 4:
@@ -148,10 +156,10 @@ func familyMatches(r *calc.Rule, fam int) (parts []string, ok bool) {
 			parts = append(parts, fmt.Sprintf("%s %s != %s", ipKw, side.dir, literalSet(nets)))
 		}
 		for _, id := range side.setIDs {
-			parts = append(parts, fmt.Sprintf("%s %s @%s", ipKw, side.dir, ipSetName(id, fam)))
+			parts = append(parts, fmt.Sprintf("%s %s @%s", ipKw, side.dir, rr.setName(id, fam)))
 		}
 		for _, id := range side.notSetIDs {
-			parts = append(parts, fmt.Sprintf("%s %s != @%s", ipKw, side.dir, ipSetName(id, fam)))
+			parts = append(parts, fmt.Sprintf("%s %s != @%s", ipKw, side.dir, rr.setName(id, fam)))
 		}
 	}
 	return parts, true
@@ -198,7 +206,7 @@ func namedPortMatch(id string, fam int, addrDir, portDir string, negate bool) st
 	if negate {
 		op = "!= "
 	}
-	return fmt.Sprintf("%s %s . meta l4proto . th %s %s@%s", ipKw, addrDir, portDir, op, ipSetName(id, fam))
+	return fmt.Sprintf("%s %s . meta l4proto . th %s %s@%s", ipKw, addrDir, portDir, op, ipSetName(id, fam, false))
 }
 
 // portSet renders ports as one value, a range, or an anonymous set.

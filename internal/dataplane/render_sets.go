@@ -13,6 +13,55 @@ import (
 type ipSet struct {
 	typ     calc.IPSetType
 	members map[string]struct{}
+	// wide counts, per family (index fam/6: 0 for IPv4, 1 for IPv6), the
+	// members that are CIDRs wider than one address: a nets set with any
+	// is rendered as an interval set.
+	wide [2]int
+}
+
+// famIndex maps family 4/6 to 0/1.
+func famIndex(fam int) int { return fam / 6 }
+
+// add and remove keep wide up to date.
+func (s *ipSet) add(m string) {
+	if _, ok := s.members[m]; ok {
+		return
+	}
+	s.members[m] = struct{}{}
+	if f, w := memberShape(s.typ, m); w {
+		s.wide[famIndex(f)]++
+	}
+}
+
+func (s *ipSet) remove(m string) {
+	if _, ok := s.members[m]; !ok {
+		return
+	}
+	delete(s.members, m)
+	if f, w := memberShape(s.typ, m); w {
+		s.wide[famIndex(f)]--
+	}
+}
+
+// interval reports whether the set is an interval set in family fam.
+func (s *ipSet) interval(fam int) bool {
+	return s.typ == calc.IPSetNets && s.wide[famIndex(fam)] > 0
+}
+
+// memberShape returns a nets member's family and whether it is wider than
+// one address.
+func memberShape(typ calc.IPSetType, m string) (fam int, wide bool) {
+	if typ != calc.IPSetNets {
+		return 0, false
+	}
+	p, err := netip.ParsePrefix(m)
+	if err != nil {
+		return familyOf(m), false
+	}
+	if p.Addr().Is4() {
+		return 4, p.Bits() < 32
+	}
+	return 6, p.Bits() < 128
 }
 
 // renderIPSet adds the s4-/s6- pair for one calc IP set. Nets sets are
@@ -21,7 +70,7 @@ type ipSet struct {
 // address . protocol . port.
 func renderIPSet(t *nft.Table, id string, s *ipSet) {
 	for _, fam := range []int{4, 6} {
-		set := &nft.Set{Name: ipSetName(id, fam), Comment: "calc ip set " + id, Elements: map[string]struct{}{}}
+		set := &nft.Set{Name: ipSetName(id, fam, s.interval(fam)), Comment: "calc ip set " + id, Elements: map[string]struct{}{}}
 		addrType := "ipv4_addr"
 		if fam == 6 {
 			addrType = "ipv6_addr"
@@ -38,7 +87,7 @@ func renderIPSet(t *nft.Table, id string, s *ipSet) {
 			}
 		default:
 			set.Type = addrType
-			set.Interval = true
+			set.Interval = s.interval(fam)
 			nets := make([]string, 0, len(s.members))
 			for m := range s.members {
 				nets = append(nets, m)

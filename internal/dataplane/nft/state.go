@@ -24,10 +24,21 @@ func newState() *state {
 	return &state{chains: map[string][]string{}, sets: map[string]map[string]struct{}{}, maps: map[string]map[string]string{}}
 }
 
-// readState lists the table through knftables: one `nft list` for the
-// chain names, one for every rule (comments and handles only), and one per
-// set and map for the elements.
+// readState lists the table: in one `nft -j list table` when nft is also a
+// TableLister, otherwise through knftables — one `nft list` for the chain
+// names, one for every rule (comments and handles only), and one per set
+// and map for the elements.
 func readState(ctx context.Context, nft knftables.Interface) (*state, error) {
+	if l, ok := nft.(TableLister); ok {
+		data, exists, err := l.ListTableJSON(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return newState(), nil
+		}
+		return parseTableJSON(data)
+	}
 	st := newState()
 	chains, err := nft.List(ctx, "chain")
 	if knftables.IsNotFound(err) {
