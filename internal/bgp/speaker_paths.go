@@ -146,20 +146,24 @@ func parseCommunities(vals []string) ([]uint32, []*bgp.LargeCommunity, error) {
 	return std, large, nil
 }
 
-// onBestPath turns GoBGP best-path events into LearnedRoutes. Paths we
-// originate ourselves (no source peer) are skipped: they are in the
-// Desired already and must never become kernel routes.
+// onBestPath turns GoBGP best-path events into LearnedRoutes. A path we
+// originate ourselves (no source peer) becoming best is reported as a
+// withdrawal: our own prefixes are in the Desired already and must never
+// become learned kernel routes (e.g. a service CIDR every node advertises).
 func (s *Speaker) onBestPath(paths []*apiutil.Path, _ time.Time) {
 	if s.cfg.OnBestPaths == nil {
 		return
 	}
 	var out []LearnedRoute
 	for _, p := range paths {
-		if !p.PeerAddress.IsValid() {
-			continue
-		}
 		pfx, ok := nlriPrefix(p.Nlri)
 		if !ok {
+			continue
+		}
+		if !p.PeerAddress.IsValid() {
+			// Our own path is now best (or gone): whatever we learned for
+			// the prefix is no longer the route to install.
+			out = append(out, LearnedRoute{Prefix: pfx, Withdrawn: true})
 			continue
 		}
 		r := LearnedRoute{Prefix: pfx, Peer: p.PeerAddress, Withdrawn: p.Withdrawal}

@@ -167,3 +167,25 @@ func TestParseCommunities_StandardAndLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestSpeaker_OwnPathBecomingBestWithdrawsTheLearnedOne(t *testing.T) {
+	ctx := context.Background()
+	ports := testutil.FreePorts(t, 2)
+	rlB := &routeLog{rib: map[netip.Prefix]netip.Addr{}}
+	a := newTestSpeaker(t, "127.0.0.1", nil)
+	b := newTestSpeaker(t, "127.0.0.2", rlB)
+	svc := netip.MustParsePrefix("10.96.0.0/12")
+	if err := a.Apply(ctx, loopbackDesired("127.0.0.1", "127.0.0.2", ports[0], ports[1], "10.96.0.0/12")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, loopbackDesired("127.0.0.2", "127.0.0.1", ports[1], ports[0])); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B to learn the service CIDR from A", 20*time.Second, func() bool { _, ok := rlB.get(svc); return ok })
+	// B starts advertising the same CIDR itself (as every node does for
+	// serviceClusterIPs): its own path wins and the learned route goes.
+	if err := b.Apply(ctx, loopbackDesired("127.0.0.2", "127.0.0.1", ports[1], ports[0], "10.96.0.0/12")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B to drop the learned route once its own path is best", 10*time.Second, func() bool { _, ok := rlB.get(svc); return !ok })
+}
