@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -325,9 +326,9 @@ func calicoctlCmd(g *globals) *cobra.Command {
 		Short:              "Run calicoctl against the lab's datastore (inside the fabric namespace)",
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 && args[0] == "--" {
-				args = args[1:]
-			}
+			// Flag parsing is off so calicoctl's own flags pass through;
+			// our global flags may still come before "--".
+			args = takeGlobalFlags(g, args)
 			l, err := g.open()
 			if err != nil {
 				return err
@@ -368,4 +369,33 @@ func runAttached(c *exec.Cmd) error {
 		return exitError{code: ee.ExitCode()}
 	}
 	return err
+}
+
+// takeGlobalFlags consumes --id and --run-root (as "--f v" or "--f=v")
+// from the front of args, up to and including a "--", and returns the rest.
+func takeGlobalFlags(g *globals, args []string) []string {
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" {
+			return args[1:]
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		var dst *string
+		switch name {
+		case "--id":
+			dst = &g.runID
+		case "--run-root":
+			dst = &g.runRoot
+		default:
+			return args
+		}
+		if hasVal {
+			*dst, args = val, args[1:]
+		} else if len(args) > 1 {
+			*dst, args = args[1], args[2:]
+		} else {
+			return args
+		}
+	}
+	return args
 }

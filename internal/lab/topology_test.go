@@ -204,3 +204,16 @@ func TestStateFindPod_ByNameOrNamespacedName(t *testing.T) {
 		t.Errorf("nope: %v", err)
 	}
 }
+
+func TestLoadTopology_ExampleFileResolves(t *testing.T) {
+	topo, err := LoadTopology("testdata/three-nodes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if len(topo.Nodes) != 3 || len(topo.Pods) != 3 || topo.Nodes[2].Address != "198.18.2.2" || topo.Env["FELIX_LOGSEVERITYSCREEN"] != "Info" {
+		t.Errorf("unexpected topology: %+v", topo)
+	}
+}
