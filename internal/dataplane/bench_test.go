@@ -14,12 +14,22 @@ import (
 )
 
 // bigState is nEP workloads, each selected by its own policy (10 rules,
-// one IP set each) in the default tier.
+// one IP set each) in the default tier. Each set holds three pod addresses
+// (a selector set); every tenth also a /24 (a network set), which makes it
+// an interval set.
 func bigState(nEP int) []calc.Update {
 	ups := []calc.Update{allowAllProfile("kns.prod")}
 	for i := 0; i < nEP; i++ {
 		setID := fmt.Sprintf("s:set-%d", i)
-		ups = append(ups, set(setID, fmt.Sprintf("10.%d.%d.0/24", i/256, i%256)))
+		var members []string
+		for j := 0; j < 3; j++ {
+			k := (i + j) % nEP
+			members = append(members, fmt.Sprintf("10.244.%d.%d/32", k/250, k%250+1))
+		}
+		if i%10 == 0 {
+			members = append(members, fmt.Sprintf("10.%d.%d.0/24", 1+i/256, i%256))
+		}
+		ups = append(ups, set(setID, members...))
 		var rs []calc.Rule
 		for r := 0; r < 10; r++ {
 			rs = append(rs, calc.Rule{Action: v3.Allow, Protocol: u8(protoTCP), SrcIPSetIDs: []string{setID},
