@@ -7,11 +7,15 @@ CACHE    := $(CURDIR)/.cache
 GOBIN_T  := $(CACHE)/bin
 CONTROLLER_GEN := $(GOBIN_T)/controller-gen
 CONTROLLER_GEN_VERSION := v0.20.1
+# A real kube-apiserver for tests, built from k8s.io/kubernetes (nested module).
+KUBE_APISERVER := $(GOBIN_T)/kube-apiserver
+KUBE_VERSION = $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' test/kube-apiserver/go.mod)
+KUBE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) -X k8s.io/component-base/version.gitTreeState=clean
 # Debian packages the tests use (real peers, never mocks).
 DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 frr containernetworking-plugins
 TEST_TIMEOUT ?= 35m
 
-.PHONY: all build demo test unit-test compat-test deps bench lint generate clean
+.PHONY: all build demo test unit-test compat-test deps bench lint generate clean kube-apiserver
 
 all: build
 
@@ -25,7 +29,14 @@ deps:
 	@hack/install-deps.sh $(DEB_PKGS)
 
 ## test: install what tests need, then run every test (unit, privileged, e2e, compat)
-test: deps build unit-test compat-test
+test: deps build kube-apiserver unit-test compat-test
+
+## kube-apiserver: build the test kube-apiserver into .cache/bin (cached; rebuilt when test/kube-apiserver/go.mod changes)
+kube-apiserver: $(KUBE_APISERVER)
+
+$(KUBE_APISERVER): test/kube-apiserver/go.mod
+	@mkdir -p $(GOBIN_T)
+	cd test/kube-apiserver && GOFLAGS=-mod=mod $(GO) build -ldflags='$(KUBE_LDFLAGS)' -o $(KUBE_APISERVER) k8s.io/kubernetes/cmd/kube-apiserver
 
 unit-test:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

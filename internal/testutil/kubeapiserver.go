@@ -230,7 +230,8 @@ func (s *KubeAPIServer) Start() {
 	}
 }
 
-// Stop terminates the API server (SIGTERM, SIGKILL after 15 s); etcd keeps
+// Stop terminates the API server (SIGTERM, SIGKILL after 5 s: a graceful
+// shutdown waits for open watches, which tests do not need); etcd keeps
 // running. Safe to call when already stopped.
 func (s *KubeAPIServer) Stop() {
 	s.mu.Lock()
@@ -245,7 +246,7 @@ func (s *KubeAPIServer) stopLocked() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
-	case <-time.After(15 * time.Second):
+	case <-time.After(5 * time.Second):
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
