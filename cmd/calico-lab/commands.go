@@ -40,7 +40,7 @@ func run(args []string) int {
 	root.PersistentFlags().StringVar(&g.runRoot, "run-root", "", "directory holding lab runs (default $"+lab.EnvRunRoot+" or "+lab.DefaultRunRoot+")")
 	root.PersistentFlags().StringVar(&g.runID, "id", "", "run ID of the lab (default: the only lab that is up)")
 	root.AddCommand(upCmd(g), downCmd(g), statusCmd(g), podsCmd(g), podCmd(g), execCmd(g), pingCmd(g),
-		matrixCmd(g), calicoctlCmd(g), serveEtcdCmd())
+		matrixCmd(g), calicoctlCmd(g), nodeCmd(g), datastoreCmd(g), listCmd(g), serveEtcdCmd())
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -297,9 +297,10 @@ func pingCmd(g *globals) *cobra.Command {
 func matrixCmd(g *globals) *cobra.Command {
 	var o lab.MatrixOptions
 	c := &cobra.Command{
-		Use:   "matrix",
-		Short: "Probe every pair of pods and print the reachability table",
-		Args:  cobra.NoArgs,
+		Use:     "matrix",
+		Aliases: []string{"probe"},
+		Short:   "Probe every pair of pods and print the reachability table",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.open()
 			if err != nil {
@@ -313,8 +314,8 @@ func matrixCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.Proto, "proto", lab.ProtoICMP, "icmp or tcp")
-	c.Flags().IntVar(&o.Port, "port", 8080, "TCP port (the lab listens on it in every pod while probing)")
+	c.Flags().StringVar(&o.Proto, "proto", lab.ProtoICMP, "icmp, tcp or udp")
+	c.Flags().IntVar(&o.Port, "port", 8080, "TCP/UDP port (the lab listens on it in every pod while probing)")
 	c.Flags().DurationVar(&o.Timeout, "timeout", time.Second, "timeout per probe")
 	return c
 }
@@ -338,6 +339,93 @@ func calicoctlCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return runAttached(c)
+		},
+	}
+}
+
+func nodeCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "node", Short: "Stop, start or restart a node's calico-node (its namespace and pods stay)"}
+	for _, verb := range []string{"stop", "start", "restart"} {
+		c.AddCommand(&cobra.Command{
+			Use:   verb + " <node>",
+			Short: verb + " calico-node on a node",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				l, err := g.open()
+				if err != nil {
+					return err
+				}
+				if verb != "start" {
+					if err := l.StopNode(cmd.Context(), args[0]); err != nil {
+						return err
+					}
+				}
+				if verb != "stop" {
+					if err := l.StartNode(cmd.Context(), args[0]); err != nil {
+						return err
+					}
+				}
+				fmt.Printf("calico-node on %s: %s\n", args[0], map[string]string{"stop": "stopped", "start": "started", "restart": "restarted"}[verb])
+				return nil
+			},
+		})
+	}
+	return c
+}
+
+func datastoreCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "datastore", Short: "Stop or start the lab's etcd (its data stays)"}
+	for _, verb := range []string{"stop", "start"} {
+		c.AddCommand(&cobra.Command{
+			Use:   verb,
+			Short: verb + " the lab's etcd",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				l, err := g.open()
+				if err != nil {
+					return err
+				}
+				if verb == "stop" {
+					err = l.StopDatastore(cmd.Context())
+				} else {
+					err = l.StartDatastore(cmd.Context())
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Printf("datastore: %s done\n", verb)
+				return nil
+			},
+		})
+	}
+	return c
+}
+
+func listCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the labs that are up",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root := lab.ResolveRunRoot(g.runRoot)
+			ids, err := lab.ListRuns(root)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				fmt.Println("no lab is up")
+				return nil
+			}
+			for _, id := range ids {
+				l, err := lab.Open(lab.Options{RunRoot: root, RunID: id})
+				if err != nil {
+					fmt.Printf("%s\t(unreadable: %v)\n", id, err)
+					continue
+				}
+				st := l.State()
+				fmt.Printf("%s\t%d node(s)\t%d pod(s)\tup since %s\n", id, len(st.Topology.Nodes), len(st.Pods), st.Created.Format(time.RFC3339))
+			}
+			return nil
 		},
 	}
 }

@@ -7,7 +7,10 @@
 //	calico-lab pod del <pod>
 //	calico-lab exec <pod> -- cmd…                             run in a pod
 //	calico-lab ping <podA> <podB>                             one ICMP echo
-//	calico-lab matrix [--proto icmp|tcp]                      all pairs
+//	calico-lab matrix [--proto icmp|tcp|udp]                  all pairs
+//	calico-lab node stop|start|restart <node>                 calico-node lifecycle
+//	calico-lab datastore stop|start                           etcd lifecycle
+//	calico-lab list                                           labs that are up
 //	calico-lab calicoctl -- get nodes                         calicoctl on the lab
 //	calico-lab down [--id X | --all]                          remove everything
 //

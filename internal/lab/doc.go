@@ -6,13 +6,13 @@
 //
 //	                    lab-<id>-fabric
 //	  ┌───────────────────────────────────────────────────┐
-//	  │ lo 198.18.0.1:2379  ◄── calico-lab serve-etcd   │  embedded etcd on 127.0.0.1:2379
+//	  │ lo 198.18.0.1:2379 ◄── calico-lab serve-etcd      │  embedded etcd on 127.0.0.1:2379
 //	  │ br1 198.18.1.1/24        br2 198.18.2.1/24        │  ip_forward=1: routes between subnets
 //	  └───┬──────────────────────────┬────────────────────┘
 //	      │ veth                     │ veth
 //	lab-<id>-node-1 (eth0)      lab-<id>-node-2 (eth0)      calico-node process each
 //	  │ cali… (CNI)                  │ cali…
-//	lab-<id>-pod-<ns>-<pod>     lab-<id>-pod-<ns>-<pod>     eth0 /32, default via 169.254.1.1
+//	lab-<id>-pod-<ns>.<pod>     lab-<id>-pod-<ns>.<pod>     eth0 /32, default via 169.254.1.1
 //
 // Everything the lab makes is recognisable after a crash: namespaces carry
 // the "lab-<runID>-" prefix, processes carry CALICO_LAB_RUN=<runID> in their

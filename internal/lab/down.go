@@ -26,16 +26,21 @@ func Down(ctx context.Context, root, runID string) error {
 	var errs []error
 	// The state is a hint: it names processes whose namespaces might
 	// already be gone. Its absence or corruption changes nothing below.
-	var pids []int
+	var nodes, pids []int
 	if st, err := LoadState(dir); err == nil {
 		for _, p := range st.Processes {
-			if p.alive() {
+			if p.alive() && p.Role == RoleNode {
+				nodes = append(nodes, p.PID)
+			} else if p.alive() {
 				pids = append(pids, p.PID)
 			}
 		}
 	}
 	// calico-node first, then the datastore, so nodes do not log a storm
-	// of connection errors; both are ours by marker.
+	// of connection errors while it goes.
+	if err := stopPIDs(nodes, stopGrace); err != nil {
+		errs = append(errs, err)
+	}
 	pids = append(pids, pidsWithRunID(runID)...)
 	nss, err := listNetns(runPrefix(runID))
 	if err != nil {

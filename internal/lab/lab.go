@@ -67,6 +67,9 @@ func Up(ctx context.Context, topo *Topology, opts Options) (*Lab, error) {
 	if err := topo.Resolve(); err != nil {
 		return nil, err
 	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("calico-lab up needs root: it creates network namespaces, veths and bridges")
+	}
 	opts.RunRoot = ResolveRunRoot(opts.RunRoot)
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()

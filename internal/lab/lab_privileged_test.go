@@ -128,6 +128,57 @@ func TestPrivilegedLab_TwoNodesOnTwoSubnets(t *testing.T) {
 		}
 	})
 
+	t.Run("UDPMatrixBetweenSameNodePods", func(t *testing.T) {
+		m, err := l.Matrix(ctx, MatrixOptions{Proto: ProtoUDP, Port: 5353})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.OK[0][1] || !m.OK[1][0] {
+			t.Errorf("UDP between same-node pods failed:\n%s", m)
+		}
+	})
+
+	t.Run("NodeRestartKeepsPodsTalking", func(t *testing.T) {
+		if err := l.StopNode(ctx, "node-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Ping(ctx, "a", "b", 2*time.Second); err != nil {
+			t.Errorf("with calico-node stopped: %v", err)
+		}
+		if err := l.StartNode(ctx, "node-1"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Nodes[0].Running || s.Nodes[0].Registered != "198.18.1.2/24" {
+			t.Errorf("after restart: %+v", s.Nodes[0])
+		}
+	})
+
+	t.Run("DatastoreDownPodsKeepTalkingAndBackNewPodsWork", func(t *testing.T) {
+		if err := l.StopDatastore(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Ping(ctx, "b", "a", 2*time.Second); err != nil {
+			t.Errorf("with the datastore down: %v", err)
+		}
+		if err := l.StartDatastore(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err := l.AddPod(ctx, PodSpec{Name: "late", Node: "node-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Ping(ctx, "late", "a", 2*time.Second); err != nil {
+			t.Errorf("new pod %s after the datastore came back: %v", p.IP, err)
+		}
+		if err := l.DelPod(ctx, "late"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("PodDeleteReleasesEverything", func(t *testing.T) {
 		if _, err := l.AddPod(ctx, PodSpec{Name: "tmp", Node: "node-2"}); err != nil {
 			t.Fatal(err)

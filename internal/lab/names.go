@@ -47,9 +47,10 @@ func FabricNetns(runID string) string { return runPrefix(runID) + "fabric" }
 // NodeNetns is a node namespace's name.
 func NodeNetns(runID, node string) string { return runPrefix(runID) + node }
 
-// PodNetns is a pod namespace's name.
+// PodNetns is a pod namespace's name: lab-<runID>-pod-<namespace>.<pod>
+// (the dot cannot occur in either name, so no two pods share one).
 func PodNetns(runID, namespace, pod string) string {
-	return runPrefix(runID) + "pod-" + namespace + "-" + pod
+	return runPrefix(runID) + "pod-" + namespace + "." + pod
 }
 
 // NetnsPath is where iproute2 keeps a named namespace.

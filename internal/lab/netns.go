@@ -84,11 +84,16 @@ func listNetns(prefix string) ([]string, error) {
 // created on a thread locked into the namespace and stays there; the
 // caller's goroutine never changes namespace.
 func dialIn(ctx context.Context, netns, addr string) (net.Conn, error) {
+	return dialNetIn(ctx, netns, "tcp", addr)
+}
+
+// dialNetIn is dialIn for any network ("tcp", "udp").
+func dialNetIn(ctx context.Context, netns, network, addr string) (net.Conn, error) {
 	var c net.Conn
 	err := ns.WithNetNSPath(NetnsPath(netns), func(ns.NetNS) error {
 		var d net.Dialer
 		var err error
-		c, err = d.DialContext(ctx, "tcp", addr)
+		c, err = d.DialContext(ctx, network, addr)
 		return err
 	})
 	if err != nil {
@@ -109,6 +114,20 @@ func listenIn(netns, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s inside %s: %w", addr, netns, err)
 	}
 	return ln, nil
+}
+
+// listenPacketIn opens a UDP socket inside a namespace.
+func listenPacketIn(netns, addr string) (net.PacketConn, error) {
+	var pc net.PacketConn
+	err := ns.WithNetNSPath(NetnsPath(netns), func(ns.NetNS) error {
+		var err error
+		pc, err = net.ListenPacket("udp", addr)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listen on udp %s inside %s: %w", addr, netns, err)
+	}
+	return pc, nil
 }
 
 // forwardFromLoopback listens on the root namespace's loopback (no address

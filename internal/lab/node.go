@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,9 +113,9 @@ func (l *Lab) startDatastore(ctx context.Context) error {
 		err error
 	)
 	if l.st.Topology.Datastore == DatastoreExternal {
-		p, err = startProcess(l.st.RunID, "etcd", "etcd", fab, logPath, baseEnv(), l.st.Bins.Etcd, externalEtcdArgs(dataDir)...)
+		p, err = startProcess(l.st.RunID, RoleEtcd, "etcd", fab, logPath, baseEnv(), l.st.Bins.Etcd, externalEtcdArgs(dataDir)...)
 	} else {
-		p, err = startProcess(l.st.RunID, "etcd", "etcd", fab, logPath, baseEnv(), l.st.Bins.Lab, "serve-etcd",
+		p, err = startProcess(l.st.RunID, RoleEtcd, "etcd", fab, logPath, baseEnv(), l.st.Bins.Lab, "serve-etcd",
 			"--data-dir", dataDir, "--listen", fmt.Sprintf("%s:%d", EtcdAddr, EtcdPort), "--loopback-port", strconv.Itoa(EtcdPort))
 	}
 	if err != nil {
@@ -185,7 +186,7 @@ func (l *Lab) startNode(i int) error {
 	if err := os.MkdirAll(l.nodeStateDir(n.Name), 0o755); err != nil {
 		return err
 	}
-	p, err := startProcess(l.st.RunID, "calico-node", n.Name, NodeNetns(l.st.RunID, n.Name),
+	p, err := startProcess(l.st.RunID, RoleNode, n.Name, NodeNetns(l.st.RunID, n.Name),
 		filepath.Join(l.st.Dir, "logs", "calico-node-"+n.Name+".log"), l.nodeEnv(i), l.st.Bins.Node)
 	if err != nil {
 		return err
@@ -194,14 +195,14 @@ func (l *Lab) startNode(i int) error {
 	return l.st.save()
 }
 
-// waitNodesReady waits until every calico-node has finished startup: its
-// nodename file (written last by startup, see docs/node.md) exists and the
-// process still runs.
-func (l *Lab) waitNodesReady(ctx context.Context) error {
+// waitNodesReady waits until the named nodes' calico-node (all when none
+// are named) have finished startup: the nodename file (written last by
+// startup, see docs/node.md) exists and the process still runs.
+func (l *Lab) waitNodesReady(ctx context.Context, only ...string) error {
 	deadline := time.Now().Add(nodeReadyTimeout)
 	pending := map[string]Process{}
 	for _, p := range l.st.Processes {
-		if p.Role == "calico-node" {
+		if p.Role == RoleNode && (len(only) == 0 || slices.Contains(only, p.Name)) {
 			pending[p.Name] = p
 		}
 	}

@@ -15,6 +15,7 @@ import (
 const (
 	ProtoICMP = "icmp"
 	ProtoTCP  = "tcp"
+	ProtoUDP  = "udp"
 )
 
 // probeTimeout bounds one probe.
@@ -74,10 +75,10 @@ func pingFrom(ctx context.Context, src Pod, ip string, timeout time.Duration) er
 
 // MatrixOptions choose the probe.
 type MatrixOptions struct {
-	// Proto is icmp (default) or tcp.
+	// Proto is icmp (default), tcp or udp.
 	Proto string
-	// Port is the TCP port; the lab listens on it in every pod while the
-	// matrix runs (default 8080).
+	// Port is the TCP or UDP port; the lab listens on it in every pod
+	// while the matrix runs (default 8080).
 	Port int
 	// Timeout per probe (default 1s).
 	Timeout time.Duration
@@ -134,8 +135,27 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 				}
 			}()
 		}
+	case ProtoUDP:
+		// An echo socket in every pod.
+		for _, p := range pods {
+			pc, err := listenPacketIn(p.Netns, fmt.Sprintf("%s:%d", p.IP, o.Port))
+			if err != nil {
+				return nil, err
+			}
+			defer pc.Close()
+			go func() {
+				buf := make([]byte, 64)
+				for {
+					n, from, err := pc.ReadFrom(buf)
+					if err != nil {
+						return
+					}
+					_, _ = pc.WriteTo(buf[:n], from)
+				}
+			}()
+		}
 	default:
-		return nil, fmt.Errorf("probe protocol %q: use icmp or tcp", o.Proto)
+		return nil, fmt.Errorf("probe protocol %q: use icmp, tcp or udp", o.Proto)
 	}
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -150,9 +170,13 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				var err error
-				if o.Proto == ProtoTCP {
-					err = tcpProbe(ctx, src, net.JoinHostPort(dst.IP, fmt.Sprint(o.Port)), o.Timeout)
-				} else {
+				addr := net.JoinHostPort(dst.IP, fmt.Sprint(o.Port))
+				switch o.Proto {
+				case ProtoTCP:
+					err = tcpProbe(ctx, src, addr, o.Timeout)
+				case ProtoUDP:
+					err = udpProbe(ctx, src, addr, o.Timeout)
+				default:
 					err = pingFrom(ctx, src, dst.IP, o.Timeout)
 				}
 				m.OK[i][j] = err == nil
@@ -176,6 +200,23 @@ func tcpProbe(ctx context.Context, src Pod, addr string, timeout time.Duration) 
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	b := make([]byte, 3)
 	_, err = io.ReadFull(c, b)
+	return err
+}
+
+// udpProbe sends a datagram from inside src to addr and waits for the
+// echo.
+func udpProbe(ctx context.Context, src Pod, addr string, timeout time.Duration) error {
+	c, err := dialNetIn(ctx, src.Netns, "udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("probe")); err != nil {
+		return err
+	}
+	b := make([]byte, 5)
+	_, err = c.Read(b)
 	return err
 }
 

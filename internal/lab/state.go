@@ -38,7 +38,7 @@ type State struct {
 
 // Process is one process the lab started.
 type Process struct {
-	// Role is "etcd" or "calico-node".
+	// Role is RoleEtcd or RoleNode.
 	Role string `json:"role"`
 	// Name is the node name for calico-node, "etcd" for the datastore.
 	Name string `json:"name"`

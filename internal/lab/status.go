@@ -66,7 +66,7 @@ func (l *Lab) Status(ctx context.Context) (*Status, error) {
 	for _, n := range l.st.Topology.Nodes {
 		ns := NodeStatus{Name: n.Name, Netns: NodeNetns(l.st.RunID, n.Name), Subnet: n.Subnet, Address: n.Address, Registered: registered[n.Name]}
 		for _, p := range l.st.Processes {
-			if p.Role == "calico-node" && p.Name == n.Name {
+			if p.Role == RoleNode && p.Name == n.Name {
 				ns.PID, ns.Running, ns.Log = p.PID, p.alive(), p.Log
 			}
 		}
