@@ -385,11 +385,23 @@ func (m *PolicyManager) Render() *nft.Table {
 // object was received), for endpoint chains that must not jump nowhere.
 func (m *PolicyManager) knownChain(name string) bool { return m.chainNames[name] }
 
+// logPrefix is the configured prefix made safe for a quoted nft string
+// (no quotes or backslashes; the kernel keeps 127 bytes of a prefix).
 func (m *PolicyManager) logPrefix() string {
-	if m.cfg.LogPrefix == "" {
-		return "calico-packet"
+	p := m.cfg.LogPrefix
+	if p == "" {
+		p = "calico-packet"
 	}
-	return m.cfg.LogPrefix
+	p = strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, p)
+	if len(p) > 100 {
+		p = p[:100]
+	}
+	return p
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -78,7 +78,7 @@ func TestPolicyManager_NothingRemovedBeforeInSync(t *testing.T) {
 			t.Errorf("chain %s removed before InSync", c)
 		}
 	}
-	if fake.Table.Maps[mapToWL].FindElement("caliold") == nil {
+	if fake.Table.Maps[mapToWL].FindElement(`"caliold"`) == nil {
 		t.Error("dispatch entry for caliold removed before InSync")
 	}
 
@@ -92,7 +92,7 @@ func TestPolicyManager_NothingRemovedBeforeInSync(t *testing.T) {
 	if fake.Table.Sets["s4-s.app-client"] != nil {
 		t.Error("set s4-s.app-client still there after InSync")
 	}
-	if fake.Table.Maps[mapToWL].FindElement("caliold") != nil {
+	if fake.Table.Maps[mapToWL].FindElement(`"caliold"`) != nil {
 		t.Error("dispatch entry for caliold still there after InSync")
 	}
 }
@@ -108,7 +108,7 @@ func TestPolicyManager_ResyncRepairsDrift(t *testing.T) {
 	rule := fake.Table.Chains["pi-default/prod/allow-web"].Rules[0]
 	tx.Delete(&knftables.Rule{Chain: "pi-default/prod/allow-web", Handle: rule.Handle})
 	tx.Delete(&knftables.Element{Set: "s4-s.app-client", Key: []string{"10.244.1.3"}})
-	tx.Delete(&knftables.Element{Map: mapToWL, Key: []string{"caliweb"}})
+	tx.Delete(&knftables.Element{Map: mapToWL, Key: []string{`"caliweb"`}})
 	if err := fake.Run(context.Background(), tx); err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,8 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 		{chainUntrackedOut, mapToHEPUntracked, "oifname", "untracked to host endpoint"},
 		{chainPreDNATIn, mapFromHEPPreDNAT, "iifname", "preDNAT from host endpoint"},
 	} {
-		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain", Elements: map[string]string{}}
+		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain",
+			Elements: map[string]string{}, QuoteKeys: true}
 		// One dispatch chain per map: the vmap's goto returns to the
 		// caller of the dispatch chain, skipping anything after it.
 		c := t.AddChain(d.chain, nil)

@@ -189,15 +189,15 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			v := m.Elements[k]
 			_, ok := cur[k]
 			if ok {
-				tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
+				tx.Delete(&knftables.Element{Map: name, Key: m.mapKey(k)})
 			}
-			tx.Add(&knftables.Element{Map: name, Key: strings.Split(k, " . "), Value: strings.Split(v, " . ")})
+			tx.Add(&knftables.Element{Map: name, Key: m.mapKey(k), Value: strings.Split(v, " . ")})
 			nextElems[k] = v
 			res.ElementsAdded++
 		}
 		if prune {
 			for _, k := range sortedWhere(cur, func(k, _ string) bool { _, ok := m.Elements[k]; return !ok }) {
-				tx.Delete(&knftables.Element{Map: name, Key: strings.Split(k, " . ")})
+				tx.Delete(&knftables.Element{Map: name, Key: m.mapKey(k)})
 				delete(nextElems, k)
 				res.ElementsRemoved++
 			}

@@ -88,7 +88,8 @@ func readState(ctx context.Context, nft knftables.Interface) (*state, error) {
 		}
 		m := make(map[string]string, len(elems))
 		for _, e := range elems {
-			m[strings.Join(e.Key, " . ")] = strings.Join(e.Value, " . ")
+			// The fake hands back keys as written (quoted); nft unquoted.
+			m[strings.Trim(strings.Join(e.Key, " . "), `"`)] = strings.Join(e.Value, " . ")
 		}
 		st.maps[name] = m
 	}

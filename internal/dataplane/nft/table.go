@@ -68,6 +68,18 @@ type Map struct {
 	Type     string
 	Comment  string
 	Elements map[string]string // key → value ("goto fw-cali1234")
+	// QuoteKeys writes keys as quoted strings (interface names such as
+	// "eth0.100" are not all valid bare nft words); they are listed back
+	// unquoted, which is how Elements holds them.
+	QuoteKeys bool
+}
+
+// mapKey is a map element key as written to nft.
+func (m *Map) mapKey(k string) []string {
+	if m != nil && m.QuoteKeys {
+		return []string{`"` + sanitizeComment(k) + `"`}
+	}
+	return strings.Split(k, " . ")
 }
 
 // AddChain adds (or replaces) a chain and returns it.
