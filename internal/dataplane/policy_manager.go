@@ -39,16 +39,17 @@ type PolicyConfig struct {
 
 // PolicyStats are the manager's counters (for metrics and tests).
 type PolicyStats struct {
-	Applies       int
-	Transactions  int
-	Resyncs       int
-	DriftRepairs  int
-	LastApply     time.Duration
-	LastResult    nft.Result
-	ActivePolicy  int
-	ActiveProfile int
-	Endpoints     int
-	IPSets        int
+	// Applies counts Apply calls that did work; Transactions those that
+	// changed the kernel.
+	Applies, Transactions int
+	// Resyncs counts kernel read-backs; DriftRepairs the objects they found
+	// changed behind our back.
+	Resyncs, DriftRepairs int
+	// LastApply is the last apply's duration; LastResult what it changed.
+	LastApply  time.Duration
+	LastResult nft.Result
+	// Sizes of the desired state after the last successful apply.
+	ActivePolicy, ActiveProfile, Endpoints, IPSets int
 }
 
 // PolicyManager turns calc updates into the nftables table "inet calico".
