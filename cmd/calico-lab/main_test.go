@@ -47,10 +47,10 @@ func buildLab(t *testing.T) string {
 			t.Fatal(err)
 		}
 		const mod = "github.com/tricolor-net/tricolor/cmd/"
-		if out, err := exec.Command("go", "build", "-o", dir+"/", mod+"calico-lab", mod+"calico-node", mod+"calico").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", dir+"/", mod+"calico-lab", mod+"calico-node", mod+"calico").CombinedOutput(); err != nil {
 			t.Fatalf("build: %v\n%s", err, out)
 		}
-		if out, err := exec.Command("go", "build", "-o", dir+"/", mod+"calicoctl").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", dir+"/", mod+"calicoctl").CombinedOutput(); err != nil {
 			t.Logf("calicoctl did not build; passthrough check skipped: %v\n%s", err, out)
 		}
 		builtDir = dir

@@ -32,13 +32,13 @@ func testBinaries(t *testing.T) Binaries {
 			return
 		}
 		const mod = "github.com/tricolor-net/tricolor/cmd/"
-		out, err := exec.Command("go", "build", "-o", builtDir+"/", mod+"calico-lab", mod+"calico-node", mod+"calico").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", builtDir+"/", mod+"calico-lab", mod+"calico-node", mod+"calico").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
 		// calicoctl only serves the passthrough; a lab works without it.
-		if out, err := exec.Command("go", "build", "-o", builtDir+"/", mod+"calicoctl").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", builtDir+"/", mod+"calicoctl").CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "calicoctl did not build (passthrough checks skip): %v\n%s", err, out)
 		}
 		builtBins, buildErr = FindBinaries(builtDir)

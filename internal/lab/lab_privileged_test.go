@@ -48,6 +48,15 @@ func TestPrivilegedLab_TwoNodesOnTwoSubnets(t *testing.T) {
 	}
 	defer closeC()
 
+	t.Run("FabricRoutesBetweenSubnets", func(t *testing.T) {
+		if out, err := execIn(ctx, NodeNetns(l.RunID(), "node-1"), "ping", "-c", "1", "-W", "2", "198.18.2.2"); err != nil {
+			t.Errorf("node-1 (198.18.1.0/24) cannot reach node-2 (198.18.2.0/24) through the fabric: %v\n%s", err, out)
+		}
+		if out, _ := ipCmd(ctx, "-n", NodeNetns(l.RunID(), "node-2"), "route", "show", "default"); !strings.Contains(out, "via 198.18.2.1 dev eth0") {
+			t.Errorf("node-2's default route is not via its subnet's gateway: %q", out)
+		}
+	})
+
 	t.Run("NodesRegisteredWithTheirAddresses", func(t *testing.T) {
 		want := map[string]string{"node-1": "198.18.1.2/24", "node-2": "198.18.2.2/24"}
 		nodes, _, err := client.List[*v3.Node](ctx, c, "")
