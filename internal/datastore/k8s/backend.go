@@ -74,6 +74,9 @@ func (b *Backend) Create(ctx context.Context, kv *datastore.KVPair) (*datastore.
 	obj.SetUID("")
 	out, err := res.Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
+		if k.namespaced && isMissingNamespace(err) {
+			return nil, fmt.Errorf("create %s: namespace %q does not exist; create the namespace first (kubectl create namespace %s)", kv.Key, kv.Key.Namespace, kv.Key.Namespace)
+		}
 		if apierrors.IsAlreadyExists(err) {
 			cur, gerr := res.Get(ctx, kv.Key.Name, metav1.GetOptions{})
 			rev := ""

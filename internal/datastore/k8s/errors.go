@@ -20,6 +20,17 @@ func isUnserved(err error) bool {
 	return d == nil || d.Name == ""
 }
 
+// isMissingNamespace reports the 404 the NamespaceLifecycle admission
+// plugin returns when creating an object in a namespace that does not exist.
+func isMissingNamespace(err error) bool {
+	var s apierrors.APIStatus
+	if !errors.As(err, &s) || !apierrors.IsNotFound(err) {
+		return false
+	}
+	d := s.Status().Details
+	return d != nil && d.Kind == "namespaces"
+}
+
 // unservedError says which CRD to install.
 func unservedError(op string, k kindInfo, what string, err error) error {
 	return fmt.Errorf("%s %s: the API server does not serve %s (%v); install the CRD %s (kubectl apply -f manifests/crds/)",
