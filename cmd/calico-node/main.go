@@ -1,7 +1,8 @@
 // Command calico-node is Tricolor's per-host agent with calico-node's flags:
 //
 //	calico-node              run startup, then host the node's components
-//	                         and the health endpoint until SIGTERM
+//	                         (Felix unless CALICO_DISABLE_FELIX=true) and
+//	                         the health endpoint until SIGTERM
 //	calico-node -startup     run startup once and exit
 //	calico-node -felix-live | -felix-ready | -bird-live | -bird-ready
 //	                         probe the local health endpoint; exit 0 or 1
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tricolor-net/tricolor/internal/client"
+	"github.com/tricolor-net/tricolor/internal/felix"
 	"github.com/tricolor-net/tricolor/internal/node"
 	"github.com/tricolor-net/tricolor/internal/node/health"
 )
@@ -83,9 +85,17 @@ func run(args []string) int {
 	if *startup {
 		return 0
 	}
-	// Felix and BGP are added here as node.Components once they exist; each
-	// registers its health.Reporter on p.Health() when it is built.
-	p := node.NewProcess(node.ProcessConfig{HealthAddr: cfg.HealthAddr()})
+	// Each component registers its health.Reporter on agg when it is built.
+	// BGP is added here as a node.Component once it exists.
+	agg := health.NewAggregator()
+	var comps []node.Component
+	if cfg.DisableFelix {
+		slog.Info("Felix disabled (CALICO_DISABLE_FELIX=true)")
+	} else {
+		comps = append(comps, felix.New(felix.Config{NodeName: cfg.NodeName, Backend: c.Backend(), Health: agg,
+			ApplyEnv: cfg.Felix.Apply, Log: slog.Default()}))
+	}
+	p := node.NewProcess(node.ProcessConfig{HealthAddr: cfg.HealthAddr(), Health: agg, Components: comps})
 	if err := p.Run(ctx); err != nil {
 		slog.Error("calico-node stopped", "err", err)
 		return 1

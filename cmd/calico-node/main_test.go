@@ -16,8 +16,9 @@ import (
 // TestPrivilegedCalicoNode_StartsInNamespace runs the real binary inside a
 // fresh namespace (a veth with 198.18.9.2/24, MTU 1400) on the embedded
 // datastore: -startup registers the node and writes the files; the default
-// mode serves health until SIGTERM; -felix-ready fails as calico-node's
-// does, since no Felix runs yet.
+// mode hosts Felix, which programs the namespace's nft table, and
+// -felix-ready then succeeds; with CALICO_DISABLE_FELIX=true -felix-ready
+// fails as calico-node's does. SIGTERM stops it cleanly both times.
 func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := t.TempDir()
@@ -45,15 +46,30 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 		t.Fatalf("nodename file %q", b)
 	}
 
-	daemon := ns.Command(bin)
-	daemon.Env = env
-	var logs strings.Builder
-	daemon.Stdout, daemon.Stderr = &logs, &logs
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
+	// Default mode hosts Felix: -felix-ready turns 0 once Felix has
+	// programmed the namespace's nft table after in-sync.
+	stopDaemon := runDaemon(t, ns, bin, env)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		probe := ns.Command(bin, "-felix-ready")
+		probe.Env = env
+		out, err := probe.CombinedOutput()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("-felix-ready never succeeded: %s\nlogs:\n%s", out, stopDaemon())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	defer daemon.Process.Kill()
-	deadline := time.Now().Add(20 * time.Second)
+	if out := ns.Exec(t, "nft", "list", "table", "inet", "calico"); !strings.Contains(out, "chain filter-forward") {
+		t.Errorf("Felix ready but the namespace's inet calico table lacks filter-forward:\n%s", out)
+	}
+	stopDaemon()
+
+	// CALICO_DISABLE_FELIX=true: no Felix, and the probe says so.
+	stopDaemon = runDaemon(t, ns, bin, append(env, "CALICO_DISABLE_FELIX=true"))
+	deadline = time.Now().Add(20 * time.Second)
 	for {
 		probe := ns.Command(bin, "-felix-ready")
 		probe.Env = env
@@ -65,22 +81,47 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("health endpoint never answered: %s\nlogs:\n%s", out, logs.String())
+			t.Fatalf("health endpoint never answered: %s\nlogs:\n%s", out, stopDaemon())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// `ip netns exec` execs the binary in place, so this PID is calico-node.
-	if err := daemon.Process.Signal(syscall.SIGTERM); err != nil {
+	stopDaemon()
+}
+
+// runDaemon starts calico-node in its default mode inside ns; the returned
+// function stops it with SIGTERM, checks it exits 0 and returns its logs.
+func runDaemon(t *testing.T, ns *testutil.Netns, bin string, env []string) func() string {
+	t.Helper()
+	daemon := ns.Command(bin)
+	daemon.Env = env
+	logs := &strings.Builder{}
+	daemon.Stdout, daemon.Stderr = logs, logs
+	if err := daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- daemon.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("calico-node exited with %v after SIGTERM\n%s", err, logs.String())
+	stopped := false
+	stop := func() string {
+		if stopped {
+			return logs.String()
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("calico-node did not stop on SIGTERM\n%s", logs.String())
+		stopped = true
+		// `ip netns exec` execs the binary in place, so this PID is calico-node.
+		if err := daemon.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Error(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("calico-node exited with %v after SIGTERM\n%s", err, logs.String())
+			}
+		case <-time.After(20 * time.Second):
+			_ = daemon.Process.Kill()
+			t.Errorf("calico-node did not stop on SIGTERM\n%s", logs.String())
+		}
+		return logs.String()
 	}
+	t.Cleanup(func() { stop() })
+	return stop
 }

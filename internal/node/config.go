@@ -114,6 +114,9 @@ type Config struct {
 	// DisableNodeIPCheck is DISABLE_NODE_IP_CHECK: skip refusing an address
 	// another Node already uses.
 	DisableNodeIPCheck bool
+	// DisableFelix is CALICO_DISABLE_FELIX: calico-node runs startup (and
+	// BGP) but does not host Felix.
+	DisableFelix bool
 	// Datastore is the datastore connection (DATASTORE_TYPE, ETCD_ENDPOINTS,
 	// ETCD_*_FILE, ...), resolved by internal/client.
 	Datastore *client.Config
@@ -219,6 +222,7 @@ func LoadConfig(environ []string, hostname func() (string, error)) (*Config, err
 	}
 	c.ManageCNI = e.boolean("CALICO_MANAGE_CNI", true)
 	c.DisableNodeIPCheck = e.boolean("DISABLE_NODE_IP_CHECK", false)
+	c.DisableFelix = e.boolean("CALICO_DISABLE_FELIX", false)
 	var err error
 	c.Felix, err = LoadFelixOverrides(environ)
 	if err != nil {
