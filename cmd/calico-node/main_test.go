@@ -48,6 +48,7 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 
 	// Default mode hosts Felix: -felix-ready turns 0 once Felix has
 	// programmed the namespace's nft table after in-sync.
+	began := time.Now()
 	stopDaemon := runDaemon(t, ns, bin, env)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -55,6 +56,7 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 		probe.Env = env
 		out, err := probe.CombinedOutput()
 		if err == nil {
+			t.Logf("-felix-ready succeeded %v after start", time.Since(began).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
@@ -65,7 +67,9 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 	if out := ns.Exec(t, "nft", "list", "table", "inet", "calico"); !strings.Contains(out, "chain filter-forward") {
 		t.Errorf("Felix ready but the namespace's inet calico table lacks filter-forward:\n%s", out)
 	}
+	began = time.Now()
 	stopDaemon()
+	t.Logf("stopped in %v", time.Since(began).Round(time.Millisecond))
 
 	// CALICO_DISABLE_FELIX=true: no Felix, and the probe says so.
 	stopDaemon = runDaemon(t, ns, bin, append(env, "CALICO_DISABLE_FELIX=true"))
