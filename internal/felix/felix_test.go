@@ -177,3 +177,25 @@ func TestFelix_RunRejectsMissingConfig(t *testing.T) {
 		t.Fatalf("Run with an empty Config: %v, want an error naming NodeName", err)
 	}
 }
+
+// TestFelix_IdleLoopAppliesWithoutWaitingForThrottle: with a long throttle
+// (500ms), a change arriving after the loop has been idle longer than the
+// throttle is applied at once, not a throttle period later.
+func TestFelix_IdleLoopAppliesWithoutWaitingForThrottle(t *testing.T) {
+	h := newHarness(t)
+	h.apply(nsProfile("prod"))
+	h.apply(wep(thisNode, "prod", "web", "caliweb", "10.244.1.2", map[string]string{"app": "web"}))
+	h.apply(netpol("prod", "web", "app == 'web'", v3.Deny))
+	f := New(h.config(func(c *Config) { c.ApplyThrottle = 500 * time.Millisecond }))
+	h.start(f)
+	waitReady(t, f)
+	time.Sleep(600 * time.Millisecond) // idle for longer than the throttle
+	start := time.Now()
+	h.apply(netpol("prod", "web", "app == 'web'", v3.Allow))
+	h.waitDump(2*time.Second, "the Allow rule", func(d string) bool { return policyVerdict(d, "pi-default/prod/web") == "accept" })
+	if took := time.Since(start); took >= 400*time.Millisecond {
+		t.Errorf("idle loop took %v to apply a change; want well under the 500ms throttle", took)
+	} else {
+		t.Logf("idle change applied in %v", took)
+	}
+}
