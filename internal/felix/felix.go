@@ -42,6 +42,7 @@ type Felix struct {
 	refresh   time.Duration // effective refresh interval (<0: off)
 	config    *v3.FelixConfigurationSpec
 	last      dataplane.PolicyStats // stats at the previous apply (for counter deltas)
+	applyErr  error                 // the last apply's failure, nil after a success
 }
 
 // New builds a Felix; nothing runs before Run. It registers Felix's health
@@ -93,7 +94,7 @@ func (f *Felix) Run(ctx context.Context) error {
 	}
 	f.graph = calc.New(calc.Config{NodeName: f.cfg.NodeName, Log: f.cfg.Log})
 	f.policy = dataplane.NewPolicyManager(nftIface, dataplane.PolicyConfig{Log: f.cfg.Log, RefreshInterval: DefaultRefreshInterval})
-	f.report("starting: waiting for the datastore to be in sync")
+	f.report()
 
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -111,11 +112,22 @@ func (f *Felix) Run(ctx context.Context) error {
 	return f.loop(ctx, &wg)
 }
 
-// report sends the current health: live whenever the loop runs.
-func (f *Felix) report(detail string) {
-	if f.rep != nil {
-		f.rep.Report(true, f.ready.Load(), detail)
+// report sends the current health: live whenever the loop runs, with a
+// detail explaining what readiness waits for (or the last apply failure).
+func (f *Felix) report() {
+	if f.rep == nil {
+		return
 	}
+	detail := ""
+	switch {
+	case f.applyErr != nil:
+		detail = "dataplane apply failed (retrying): " + f.applyErr.Error()
+	case !f.inSync:
+		detail = "waiting for the datastore to be in sync"
+	case !f.ready.Load():
+		detail = "waiting for the first dataplane apply"
+	}
+	f.rep.Report(true, f.ready.Load(), detail)
 }
 
 // markReady flips readiness after the first successful apply after
@@ -124,7 +136,7 @@ func (f *Felix) report(detail string) {
 func (f *Felix) markReady() {
 	f.readyOnce.Do(func() {
 		f.ready.Store(true)
-		f.report("") // before readyCh, so a waiter sees the probe ready too
+		f.report() // before readyCh, so a waiter sees the probe ready too
 		close(f.readyCh)
 		f.log.Info("felix ready: dataplane programmed after datastore in-sync")
 	})

@@ -2,12 +2,16 @@ package felix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/knftables"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/node/health"
@@ -53,8 +57,8 @@ func TestFelix_ReadyOnlyAfterFirstApplyAfterInSync(t *testing.T) {
 	h.start(f)
 	time.Sleep(300 * time.Millisecond)
 	st := agg.Status(health.GroupFelix)
-	if !st.Live || st.Ready || f.Ready() {
-		t.Fatalf("before in-sync: status %+v (Ready()=%v), want live and not ready", st, f.Ready())
+	if !st.Live || st.Ready || f.Ready() || !strings.Contains(st.Problem(false, health.GroupFelix), "in sync") {
+		t.Fatalf("before in-sync: status %+v (Ready()=%v), want live, not ready, waiting for in-sync", st, f.Ready())
 	}
 	if d := h.fake.Dump(); strings.Contains(d, "caliweb") {
 		t.Fatalf("programmed before in-sync:\n%s", d)
@@ -197,5 +201,51 @@ func TestFelix_IdleLoopAppliesWithoutWaitingForThrottle(t *testing.T) {
 		t.Errorf("idle loop took %v to apply a change; want well under the 500ms throttle", took)
 	} else {
 		t.Logf("idle change applied in %v", took)
+	}
+}
+
+// failingNFT fails the first n transactions, as an nft binary that cannot
+// write the table would.
+type failingNFT struct {
+	knftables.Interface
+	left atomic.Int32
+}
+
+func (f *failingNFT) Run(ctx context.Context, tx *knftables.Transaction) error {
+	if f.left.Add(-1) >= 0 {
+		return errors.New("injected: nft transaction refused")
+	}
+	return f.Interface.Run(ctx, tx)
+}
+
+// TestFelix_FailedApplyIsRetriedAndNotReady: while transactions fail, Felix
+// stays live, not ready, with the failure in the probe detail; the retry
+// after the backoff succeeds and Felix turns ready.
+func TestFelix_FailedApplyIsRetriedAndNotReady(t *testing.T) {
+	h := newHarness(t)
+	h.apply(nsProfile("prod"))
+	h.apply(wep(thisNode, "prod", "web", "caliweb", "10.244.1.2", nil))
+	nft := &failingNFT{Interface: h.fake}
+	nft.left.Store(1)
+	agg := health.NewAggregator()
+	f := New(h.config(func(c *Config) { c.NFT, c.Health = nft, agg }))
+	h.start(f)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := agg.Status(health.GroupFelix)
+		if p := st.Problem(false, health.GroupFelix); strings.Contains(p, "injected") {
+			if st.Ready || !st.Live {
+				t.Fatalf("after a failed apply: %+v, want live and not ready", st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the failed apply never showed in the readiness detail: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitReady(t, f)
+	if st := agg.Status(health.GroupFelix); !st.Ready || strings.Contains(st.Problem(false, health.GroupFelix), "injected") {
+		t.Fatalf("after the retry: %+v, want ready with no failure detail", st)
 	}
 }

@@ -49,7 +49,7 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				f.pending = true
 			}
 		case <-heartbeat.C:
-			f.report("")
+			f.report()
 			continue
 		}
 		if !f.pending || !f.inSync {
@@ -149,14 +149,15 @@ func (f *Felix) apply(ctx context.Context) bool {
 	}
 	f.metrics.observe(f.last, st)
 	f.last = st
+	f.applyErr = err
 	if err != nil {
 		f.metrics.applyErrors.Inc()
 		f.log.Error("dataplane apply failed; retrying", "err", err, "retryIn", retryBackoff)
-		f.report("dataplane apply failed: " + err.Error())
+		f.report()
 		return false
 	}
 	f.pending = false
 	f.markReady()
-	f.report("")
+	f.report()
 	return true
 }
