@@ -24,7 +24,7 @@ type birdProc struct {
 }
 
 // requireTool skips (or, under CI, fails) when a Debian tool is missing.
-func requireTool(t *testing.T, tool, pkg string) {
+func requireTool(t testing.TB, tool, pkg string) {
 	t.Helper()
 	if _, err := exec.LookPath(tool); err != nil {
 		if testutil.InCI() {
@@ -35,7 +35,7 @@ func requireTool(t *testing.T, tool, pkg string) {
 }
 
 // startBird writes conf and runs `bird -f` inside ns until the test ends.
-func startBird(t *testing.T, ns *testutil.Netns, conf string) *birdProc {
+func startBird(t testing.TB, ns *testutil.Netns, conf string) *birdProc {
 	t.Helper()
 	requireTool(t, "bird", "bird2")
 	// A short path: unix socket names are limited to 108 bytes.

@@ -126,7 +126,7 @@ type nodeProc struct {
 
 // startNode starts the agent for node name inside ns with state st.
 // An optional map gives the node's secrets ("secret/key" → value).
-func startNode(t *testing.T, ns *testutil.Netns, name string, st *State, secrets ...map[string]string) *nodeProc {
+func startNode(t testing.TB, ns *testutil.Netns, name string, st *State, secrets ...map[string]string) *nodeProc {
 	t.Helper()
 	n := &nodeProc{name: name, ns: ns, dir: t.TempDir()}
 	var sec map[string]string
@@ -150,13 +150,13 @@ func startNode(t *testing.T, ns *testutil.Netns, name string, st *State, secrets
 	return n
 }
 
-func (n *nodeProc) writeState(t *testing.T, st *State) {
+func (n *nodeProc) writeState(t testing.TB, st *State) {
 	t.Helper()
 	n.writeConfig(t, st, nil)
 }
 
 // writeConfig writes state and secrets; a running node re-applies them.
-func (n *nodeProc) writeConfig(t *testing.T, st *State, secrets map[string]string) {
+func (n *nodeProc) writeConfig(t testing.TB, st *State, secrets map[string]string) {
 	t.Helper()
 	b, err := json.Marshal(helperConfig{Node: n.name, State: *st, StatusFile: filepath.Join(n.dir, "status.json"), HoldTime: 9 * time.Second, Secrets: secrets})
 	if err != nil {
@@ -171,7 +171,7 @@ func (n *nodeProc) writeConfig(t *testing.T, st *State, secrets map[string]strin
 	}
 }
 
-func (n *nodeProc) start(t *testing.T) {
+func (n *nodeProc) start(t testing.TB) {
 	t.Helper()
 	log, err := os.OpenFile(filepath.Join(n.dir, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -221,7 +221,7 @@ func (n *nodeProc) status() []PeerStatus {
 }
 
 // birdRoutes lists the node's "proto bird" routes as `ip route` prints them.
-func birdRoutes(t *testing.T, ns *testutil.Netns) []string {
+func birdRoutes(t testing.TB, ns *testutil.Netns) []string {
 	var out []string
 	for _, fam := range []string{"-4", "-6"} {
 		for _, l := range strings.Split(ns.IP(t, fam, "route", "show", "table", "main"), "\n") {

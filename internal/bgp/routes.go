@@ -26,6 +26,7 @@ const RouteProtocolBIRD netlink.RouteProtocol = 12
 // another one), and unit tests use a fake.
 type RouteTable interface {
 	RouteListFiltered(family int, filter *netlink.Route, filterMask uint64) ([]netlink.Route, error)
+	RouteAdd(route *netlink.Route) error
 	RouteReplace(route *netlink.Route) error
 	RouteDel(route *netlink.Route) error
 }
@@ -56,7 +57,12 @@ type RouteInstaller struct {
 	// traffic while the sessions come back.
 	known map[netip.Prefix]bool
 	sweep bool
-	dirty chan struct{}
+	// pending holds prefixes whose learned route changed since the last
+	// apply; needFull asks for a full table diff instead (start, blackhole
+	// changes, sweep, resync tick, after an error).
+	pending  map[netip.Prefix]bool
+	needFull bool
+	dirty    chan struct{}
 }
 
 // NewRouteInstaller returns an installer writing through rt.
@@ -71,6 +77,8 @@ func NewRouteInstaller(rt RouteTable, log *slog.Logger) *RouteInstaller {
 		learned:        map[netip.Prefix]netip.Addr{},
 		blackholes:     map[netip.Prefix]bool{},
 		known:          map[netip.Prefix]bool{},
+		pending:        map[netip.Prefix]bool{},
+		needFull:       true,
 		dirty:          make(chan struct{}, 1),
 	}
 }
@@ -85,6 +93,7 @@ func (ri *RouteInstaller) OnBestPaths(rs []LearnedRoute) {
 			ri.learned[r.Prefix] = r.NextHop
 			ri.known[r.Prefix] = true
 		}
+		ri.pending[r.Prefix] = true
 	}
 	ri.mu.Unlock()
 	ri.markDirty()
@@ -98,6 +107,7 @@ func (ri *RouteInstaller) SetBlackholes(ps []netip.Prefix) {
 		ri.blackholes[p.Masked()] = true
 		ri.known[p.Masked()] = true
 	}
+	ri.needFull = true
 	ri.mu.Unlock()
 	ri.markDirty()
 }
@@ -115,6 +125,7 @@ func (ri *RouteInstaller) markDirty() {
 func (ri *RouteInstaller) AllowSweep() {
 	ri.mu.Lock()
 	ri.sweep = true
+	ri.needFull = true
 	ri.mu.Unlock()
 	ri.markDirty()
 }
@@ -130,8 +141,21 @@ func (ri *RouteInstaller) Run(ctx context.Context) {
 			return
 		case <-ri.dirty:
 		case <-t.C:
+			ri.mu.Lock()
+			ri.needFull = true
+			ri.mu.Unlock()
 		}
-		if err := ri.Apply(); err != nil {
+		ri.mu.Lock()
+		full := ri.needFull
+		ri.mu.Unlock()
+		apply := ri.ApplyPending
+		if full {
+			apply = ri.Apply
+		}
+		if err := apply(); err != nil {
+			ri.mu.Lock()
+			ri.needFull = true
+			ri.mu.Unlock()
 			ri.log.Warn("BGP routes not fully programmed; retrying", "err", err)
 			time.AfterFunc(time.Second, ri.markDirty)
 		}
@@ -140,14 +164,18 @@ func (ri *RouteInstaller) Run(ctx context.Context) {
 
 // Apply makes the kernel match the desired routes with the minimal change:
 // protocol-12 routes no longer desired are deleted (those from before this
-// run only after AllowSweep), missing or different ones are replaced in
-// place (no delete-then-add gap).
+// run only after AllowSweep), different ones of ours are replaced in place
+// (no delete-then-add gap), missing ones are added without overwriting any
+// other owner's route.
 func (ri *RouteInstaller) Apply() error {
-	want := ri.desiredRoutes()
 	ri.mu.Lock()
 	sweep := ri.sweep
 	known := maps.Clone(ri.known)
+	clear(ri.pending)
+	ri.needFull = false
 	ri.mu.Unlock()
+	want := ri.desiredRoutes()
+	ours := map[netip.Prefix]bool{}
 	var errs []error
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		have, err := ri.rt.RouteListFiltered(fam, &netlink.Route{Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN},
@@ -164,8 +192,10 @@ func (ri *RouteInstaller) Apply() error {
 			if w, wanted := want[p]; ok && wanted {
 				if sameRoute(r, w) {
 					delete(want, p)
+				} else {
+					ours[p] = true // a different route of ours: replaced below
 				}
-				continue // a different route is replaced below
+				continue
 			}
 			if ok && !sweep && !known[p] {
 				continue // a previous run's route: kept until AllowSweep
@@ -181,8 +211,76 @@ func (ri *RouteInstaller) Apply() error {
 	}
 	slices.SortFunc(keys, comparePrefix)
 	for _, p := range keys {
-		if err := ri.rt.RouteReplace(want[p]); err != nil {
-			errs = append(errs, fmt.Errorf("install route %s: %w", describeRoute(want[p]), err))
+		if err := ri.install(want[p], ours[p]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// install puts r in the kernel. Replacing is only done over a route known
+// to be ours; otherwise the route is added exclusively, so a route another
+// owner has for the same destination (the kernel keeps one per
+// destination and metric) is never overwritten: that is reported instead.
+func (ri *RouteInstaller) install(r *netlink.Route, oursThere bool) error {
+	if oursThere {
+		if err := ri.rt.RouteReplace(r); err != nil {
+			return fmt.Errorf("install route %s: %w", describeRoute(r), err)
+		}
+		return nil
+	}
+	err := ri.rt.RouteAdd(r)
+	if !errors.Is(err, unix.EEXIST) {
+		if err != nil {
+			return fmt.Errorf("install route %s: %w", describeRoute(r), err)
+		}
+		return nil
+	}
+	fam := netlink.FAMILY_V4
+	if r.Dst.IP.To4() == nil {
+		fam = netlink.FAMILY_V6
+	}
+	existing, lerr := ri.rt.RouteListFiltered(fam, &netlink.Route{Dst: r.Dst, Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_DST|netlink.RT_FILTER_TABLE)
+	if lerr != nil {
+		return fmt.Errorf("install route %s: %w", describeRoute(r), lerr)
+	}
+	for _, e := range existing {
+		if e.Dst != nil && e.Dst.String() == r.Dst.String() && e.Protocol != RouteProtocolBIRD {
+			return fmt.Errorf("install route %s: the kernel already has a route for %s with protocol %s, which is not ours; leaving it alone", describeRoute(r), r.Dst, e.Protocol)
+		}
+	}
+	if err := ri.rt.RouteReplace(r); err != nil {
+		return fmt.Errorf("install route %s: %w", describeRoute(r), err)
+	}
+	return nil
+}
+
+// ApplyPending programs only the prefixes whose learned route changed
+// since the last apply: install what is wanted, delete (protocol 12 only,
+// so the kernel never matches another owner's route) what is not. This
+// keeps a 10,000-route ingest linear instead of re-listing the table per
+// batch; the full diff still runs on every resync tick.
+func (ri *RouteInstaller) ApplyPending() error {
+	ri.mu.Lock()
+	prefixes := make([]netip.Prefix, 0, len(ri.pending))
+	for p := range ri.pending {
+		prefixes = append(prefixes, p)
+	}
+	clear(ri.pending)
+	ri.mu.Unlock()
+	slices.SortFunc(prefixes, comparePrefix)
+	want := ri.desiredRoutes()
+	var errs []error
+	for _, p := range prefixes {
+		if w, ok := want[p]; ok {
+			if err := ri.install(w, false); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		r := &netlink.Route{Dst: ipNet(p), Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN}
+		if err := ri.rt.RouteDel(r); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("delete route %s: %w", p, err))
 		}
 	}
 	return errors.Join(errs...)

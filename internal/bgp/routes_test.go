@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -12,8 +13,8 @@ import (
 )
 
 // fakeRoutes is an in-memory routing table. It deliberately ignores the
-// list filter, so the installer's own protocol check is what protects
-// other owners' routes.
+// protocol filter of a list, so the installer's own protocol check is what
+// protects other owners' routes.
 type fakeRoutes struct {
 	routes []netlink.Route
 	ops    []string
@@ -21,14 +22,28 @@ type fakeRoutes struct {
 
 var _ RouteTable = (*fakeRoutes)(nil)
 
-func (f *fakeRoutes) RouteListFiltered(family int, _ *netlink.Route, _ uint64) ([]netlink.Route, error) {
+func (f *fakeRoutes) RouteListFiltered(family int, filter *netlink.Route, mask uint64) ([]netlink.Route, error) {
 	var out []netlink.Route
 	for _, r := range f.routes {
+		if mask&netlink.RT_FILTER_DST != 0 && r.Dst.String() != filter.Dst.String() {
+			continue // the dst filter is honoured; the protocol filter is not
+		}
 		if (r.Dst.IP.To4() != nil) == (family == netlink.FAMILY_V4) {
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+func (f *fakeRoutes) RouteAdd(r *netlink.Route) error {
+	for _, x := range f.routes {
+		if x.Dst.String() == r.Dst.String() {
+			return unix.EEXIST
+		}
+	}
+	f.ops = append(f.ops, "add "+describeRoute(r))
+	f.routes = append(f.routes, *r)
+	return nil
 }
 
 func (f *fakeRoutes) RouteReplace(r *netlink.Route) error {
@@ -45,8 +60,9 @@ func (f *fakeRoutes) RouteDel(r *netlink.Route) error {
 }
 
 func (f *fakeRoutes) del(r *netlink.Route) {
+	// As the kernel: a delete names dst and (when set) the protocol.
 	f.routes = slices.DeleteFunc(f.routes, func(x netlink.Route) bool {
-		return x.Dst.String() == r.Dst.String() && x.Protocol == r.Protocol
+		return x.Dst.String() == r.Dst.String() && (r.Protocol == 0 || x.Protocol == r.Protocol)
 	})
 }
 
@@ -97,7 +113,7 @@ func TestRouteInstaller_ProgramsOnlyProtocol12WithMinimalChange(t *testing.T) {
 	if err := ri.Apply(); err != nil {
 		t.Fatal(err)
 	}
-	wantOps := []string{"del 10.244.9.0/26 via 198.18.0.9", "replace blackhole 10.244.1.0/26", "replace 10.244.3.0/26 via 198.18.0.4"}
+	wantOps := []string{"del 10.244.9.0/26 via 198.18.0.9", "add blackhole 10.244.1.0/26", "add 10.244.3.0/26 via 198.18.0.4"}
 	if !reflect.DeepEqual(f.ops, wantOps) {
 		t.Errorf("ops:\n got %q\nwant %q", f.ops, wantOps)
 	}
@@ -132,7 +148,7 @@ func TestRouteInstaller_ProgramsOnlyProtocol12WithMinimalChange(t *testing.T) {
 	// Someone deletes our blackhole: the next Apply (resync) restores it.
 	f.ops = nil
 	f.del(&netlink.Route{Dst: ipNet(netip.MustParsePrefix("10.244.1.0/26")), Protocol: RouteProtocolBIRD})
-	if err := ri.Apply(); err != nil || !reflect.DeepEqual(f.ops, []string{"replace blackhole 10.244.1.0/26"}) {
+	if err := ri.Apply(); err != nil || !reflect.DeepEqual(f.ops, []string{"add blackhole 10.244.1.0/26"}) {
 		t.Errorf("repair: ops %q err %v", f.ops, err)
 	}
 }
@@ -173,5 +189,46 @@ func TestRouteInstaller_KeepsPreviousRunsRoutesUntilSweepAllowed(t *testing.T) {
 	}
 	if got := f.show(); len(got) != 0 {
 		t.Errorf("after sweep: table = %q, want empty", got)
+	}
+}
+
+func TestRouteInstaller_ApplyPendingTouchesOnlyChangedPrefixes(t *testing.T) {
+	f := &fakeRoutes{routes: []netlink.Route{kroute("10.244.5.0/26", "", 80)}}
+	ri := NewRouteInstaller(f, testLogger())
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.2.0/26", "198.18.0.3", false), learned("10.244.3.0/26", "198.18.0.4", false)})
+	if err := ri.ApplyPending(); err != nil {
+		t.Fatal(err)
+	}
+	f.ops = nil
+	// Felix's 10.244.5.0/26 is withdrawn by a peer that once sent it: our
+	// delete names protocol 12, so Felix's route survives.
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.3.0/26", "", true), learned("10.244.5.0/26", "198.18.0.9", false)})
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.5.0/26", "", true)})
+	if err := ri.ApplyPending(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.244.2.0/26 via 198.18.0.3 proto bird", "10.244.5.0/26 via <nil> proto 80"}
+	if got := f.show(); !reflect.DeepEqual(got, want) {
+		t.Errorf("table = %q, want %q (ops %q)", got, want, f.ops)
+	}
+	if len(f.ops) != 2 {
+		t.Errorf("ops = %q, want exactly two deletes (the changed prefixes only)", f.ops)
+	}
+}
+
+func TestRouteInstaller_NeverOverwritesAnotherOwnersRouteForTheSamePrefix(t *testing.T) {
+	f := &fakeRoutes{routes: []netlink.Route{kroute("10.244.5.0/26", "198.18.0.50", 80)}}
+	ri := NewRouteInstaller(f, testLogger())
+	ri.AllowSweep()
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.5.0/26", "198.18.0.9", false)})
+	for name, apply := range map[string]func() error{"Apply": ri.Apply, "ApplyPending": ri.ApplyPending} {
+		ri.OnBestPaths([]LearnedRoute{learned("10.244.5.0/26", "198.18.0.9", false)})
+		err := apply()
+		if err == nil || !strings.Contains(err.Error(), "not ours") {
+			t.Errorf("%s: err = %v, want a report that the route is not ours", name, err)
+		}
+		if got := f.show(); !reflect.DeepEqual(got, []string{"10.244.5.0/26 via 198.18.0.50 proto 80"}) {
+			t.Errorf("%s: table = %q, want Felix's route untouched", name, got)
+		}
 	}
 }
