@@ -188,6 +188,31 @@ func (b *Backend) List(ctx context.Context, opts datastore.ListOptions) (*datast
 	if err != nil {
 		return nil, err
 	}
+	out, err := listConverted(ctx, res, opts, crConverter(k.kind))
+	if err != nil {
+		return nil, listError(k, opts, err)
+	}
+	return out, nil
+}
+
+// convertFunc turns an object read from the API server into the KV pair a
+// consumer sees; ok is false for objects that have no Calico view.
+type convertFunc func(u *unstructured.Unstructured) (kv *datastore.KVPair, ok bool, err error)
+
+// crConverter converts custom resources of one kind (every object has a view).
+func crConverter(kind string) convertFunc {
+	return func(u *unstructured.Unstructured) (*datastore.KVPair, bool, error) {
+		kv, err := fromObject(kind, u)
+		return kv, err == nil, err
+	}
+}
+
+// listConverted lists res in pages at one resourceVersion (opts.Revision
+// exactly, when set), converts each object and keeps those opts selects
+// (name prefix, and scope: a namespace never selects a cluster-scoped
+// object), sorted by namespace then name. API errors are returned as they
+// are, for the caller to map.
+func listConverted(ctx context.Context, res dynamic.ResourceInterface, opts datastore.ListOptions, convert convertFunc) (*datastore.KVList, error) {
 	lo := metav1.ListOptions{Limit: listPageSize}
 	if opts.Revision != "" {
 		lo.ResourceVersion = opts.Revision
@@ -197,13 +222,19 @@ func (b *Backend) List(ctx context.Context, opts datastore.ListOptions) (*datast
 	for {
 		page, err := res.List(ctx, lo)
 		if err != nil {
-			return nil, b.listError(k, opts, err)
+			return nil, err
 		}
 		if out.Revision == "" {
 			out.Revision = page.GetResourceVersion()
 		}
-		if err := appendMatching(out, k, opts, page); err != nil {
-			return nil, err
+		for i := range page.Items {
+			kv, ok, err := convert(&page.Items[i])
+			if err != nil {
+				return nil, err
+			}
+			if ok && opts.Matches(kv.Key) {
+				out.Items = append(out.Items, *kv)
+			}
 		}
 		if page.GetContinue() == "" {
 			break
@@ -214,23 +245,8 @@ func (b *Backend) List(ctx context.Context, opts datastore.ListOptions) (*datast
 	return out, nil
 }
 
-// appendMatching adds the page's objects that opts selects (name prefix,
-// and scope: a namespace never selects a cluster-scoped object).
-func appendMatching(out *datastore.KVList, k kindInfo, opts datastore.ListOptions, page *unstructured.UnstructuredList) error {
-	for i := range page.Items {
-		kv, err := fromObject(k.kind, &page.Items[i])
-		if err != nil {
-			return err
-		}
-		if opts.Matches(kv.Key) {
-			out.Items = append(out.Items, *kv)
-		}
-	}
-	return nil
-}
-
 // listError maps a List failure: 410 → ErrCompacted.
-func (b *Backend) listError(k kindInfo, opts datastore.ListOptions, err error) error {
+func listError(k kindInfo, opts datastore.ListOptions, err error) error {
 	what := opts.Kind
 	if opts.Namespace != "" {
 		what += " in namespace " + opts.Namespace

@@ -18,6 +18,12 @@
 // Revisions are etcd revisions behind the API server, but the contract
 // treats them as opaque and comparable only within one kind.
 //
-// Imports: internal/datastore, api/v3 (the kinds table), k8s.io/client-go
-// (dynamic, rest) and k8s.io/apimachinery.
+// View is a read-only Backend showing native objects as Calico kinds
+// (Namespace/ServiceAccount → Profile, Pod → WorkloadEndpoint, Kubernetes
+// NetworkPolicy → knp.default.*), converted by subpackage conversion; its
+// revisions are the native objects' resourceVersions.
+//
+// Imports: internal/datastore, internal/datastore/k8s/conversion, api/v3
+// (the kinds table), k8s.io/client-go (dynamic, rest), k8s.io/api and
+// k8s.io/apimachinery.
 package k8s

@@ -48,3 +48,6 @@ func isGone(err error) bool {
 func apiError(op string, key datastore.Key, err error) error {
 	return fmt.Errorf("%s %s: %w", op, key, err)
 }
+
+// isNotFoundErr reports a 404 of any kind.
+func isNotFoundErr(err error) bool { return apierrors.IsNotFound(err) }

@@ -145,6 +145,105 @@ func TestKDD(t *testing.T) {
 		}
 	})
 
+	t.Run("ReadOnlyViewsOfNativeObjects", func(t *testing.T) {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "views", Labels: map[string]string{"env": "test"}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.CoreV1().ServiceAccounts("views").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "robot", Labels: map[string]string{"kind": "bot"}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		nsProfiles, _ := k8s.NewNamespaceProfiles(srv.Config)
+		saProfiles, _ := k8s.NewServiceAccountProfiles(srv.Config)
+		peps, _ := k8s.NewPodWorkloadEndpoints(srv.Config)
+		knps, _ := k8s.NewKubernetesNetworkPolicies(srv.Config)
+
+		got, err := nsProfiles.Get(ctx, datastore.Key{Kind: "Profile", Name: "kns.views"})
+		if err != nil || !strings.Contains(string(got.Value), `"pcns.env":"test"`) {
+			t.Fatalf("Get Profile(kns.views) = %v, %v", got, err)
+		}
+		got, err = saProfiles.Get(ctx, datastore.Key{Kind: "Profile", Name: "ksa.views.robot"})
+		if err != nil || !strings.Contains(string(got.Value), `"pcsa.kind":"bot"`) {
+			t.Fatalf("Get Profile(ksa.views.robot) = %v, %v", got, err)
+		}
+		if l, err := nsProfiles.List(ctx, datastore.ListOptions{Kind: "Profile", NamePrefix: "kns.vi"}); err != nil || len(l.Items) != 1 {
+			t.Fatalf("List kns.vi* = %v, %v", l, err)
+		}
+		if _, err := nsProfiles.Update(ctx, got); err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Fatalf("Update of a view: err = %v; want read-only", err)
+		}
+
+		// A pod's endpoint follows the pod: list, then watch label changes
+		// and the pod's deletion from the list revision.
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "db-0", Namespace: "views", Labels: map[string]string{"app": "db"},
+				Annotations: map[string]string{conversion.AnnotationPodIP: "10.244.9.9/32"}},
+			Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "db", Image: "example.invalid/db"}}},
+		}
+		if _, err := cs.CoreV1().Pods("views").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		hostPod := pod.DeepCopy()
+		hostPod.Name, hostPod.Spec.HostNetwork = "host-0", true
+		if _, err := cs.CoreV1().Pods("views").Create(ctx, hostPod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := peps.List(ctx, datastore.ListOptions{Kind: "WorkloadEndpoint", Namespace: "views"})
+		if err != nil || len(l.Items) != 1 || l.Items[0].Key.Name != "node--a-k8s-db--0-eth0" {
+			t.Fatalf("List WorkloadEndpoints = %+v, %v; want only the non-host-network pod", l, err)
+		}
+		if _, err := peps.Get(ctx, l.Items[0].Key); err != nil {
+			t.Fatalf("Get %s: %v", l.Items[0].Key, err)
+		}
+		w, err := peps.Watch(ctx, datastore.ListOptions{Kind: "WorkloadEndpoint", Namespace: "views"}, l.Revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		cur, err := cs.CoreV1().Pods("views").Get(ctx, "db-0", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Labels["role"] = "primary"
+		if _, err := cs.CoreV1().Pods("views").Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.CoreV1().Pods("views").Delete(ctx, "db-0", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+			t.Fatal(err)
+		}
+		// Deleting a scheduled pod first sets its deletionTimestamp (a
+		// modification), then removes it.
+		var evs []datastore.WatchEvent
+		timeout := time.After(15 * time.Second)
+		for len(evs) == 0 || evs[len(evs)-1].Type != datastore.EventDeleted {
+			select {
+			case ev := <-w.Events():
+				evs = append(evs, ev)
+			case <-timeout:
+				t.Fatalf("watch delivered no deletion within 15s: %+v", evs)
+			}
+		}
+		last := evs[len(evs)-1]
+		if evs[0].Type != datastore.EventModified || !strings.Contains(string(evs[0].New.Value), `"role":"primary"`) ||
+			last.Previous == nil || last.Previous.Key.Name != "node--a-k8s-db--0-eth0" {
+			t.Fatalf("watch events = %+v; want the label change first and the endpoint's deletion last", evs)
+		}
+
+		port := intstr.FromString("http")
+		if _, err := cs.NetworkingV1().NetworkPolicies("views").Create(ctx, &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "web"},
+			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &port}}}}},
+		}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		np, err := knps.Get(ctx, datastore.Key{Kind: "NetworkPolicy", Namespace: "views", Name: "knp.default.web"})
+		if err != nil || !strings.Contains(string(np.Value), `"ports":["http"]`) {
+			t.Fatalf("Get NetworkPolicy(views/knp.default.web) = %v, %v", np, err)
+		}
+		if _, err := knps.Get(ctx, datastore.Key{Kind: "NetworkPolicy", Namespace: "views", Name: "web"}); !errors.Is(err, datastore.ErrNotFound) {
+			t.Fatalf("Get without the knp.default. prefix: err = %v; want ErrNotFound", err)
+		}
+	})
+
 	t.Run("UninstalledCRDSaysWhichToInstall", func(t *testing.T) {
 		dyn := dynamic.NewForConfigOrDie(srv.Config)
 		crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}

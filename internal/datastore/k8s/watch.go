@@ -33,6 +33,12 @@ func (b *Backend) Watch(ctx context.Context, opts datastore.ListOptions, fromRev
 	if err != nil {
 		return nil, err
 	}
+	return startWatch(ctx, res, k, opts, fromRevision, crConverter(k.kind))
+}
+
+// startWatch opens the first stream (so bad requests fail the call) and
+// forwards converted events from a goroutine.
+func startWatch(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, opts datastore.ListOptions, fromRevision string, convert convertFunc) (datastore.Watcher, error) {
 	what := opts.Kind
 	if opts.Namespace != "" {
 		what += " in namespace " + opts.Namespace
@@ -42,7 +48,7 @@ func (b *Backend) Watch(ctx context.Context, opts datastore.ListOptions, fromRev
 		// "added"; "now" is the revision of a (one-item) list instead.
 		l, err := res.List(ctx, metav1.ListOptions{Limit: 1})
 		if err != nil {
-			return nil, b.listError(k, opts, err)
+			return nil, listError(k, opts, err)
 		}
 		fromRevision = l.GetResourceVersion()
 	}
@@ -57,13 +63,14 @@ func (b *Backend) Watch(ctx context.Context, opts datastore.ListOptions, fromRev
 		return nil, fmt.Errorf("watch %s from revision %s: %w", what, fromRevision, err)
 	}
 	w := &watcher{
-		out:  make(chan datastore.WatchEvent, 100),
-		stop: make(chan struct{}),
-		res:  res,
-		kind: k.kind,
-		what: what,
-		opts: opts,
-		last: fromRevision,
+		out:     make(chan datastore.WatchEvent, 100),
+		stop:    make(chan struct{}),
+		res:     res,
+		convert: convert,
+		kind:    k.kind,
+		what:    what,
+		opts:    opts,
+		last:    fromRevision,
 	}
 	go w.run(ctx, wi)
 	return w, nil
@@ -81,11 +88,12 @@ type watcher struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
-	res  dynamic.ResourceInterface
-	kind string
-	what string
-	opts datastore.ListOptions
-	last string // revision of the last event or bookmark seen
+	res     dynamic.ResourceInterface
+	convert convertFunc
+	kind    string
+	what    string
+	opts    datastore.ListOptions
+	last    string // revision of the last event or bookmark seen
 }
 
 // Events delivers changes in revision order.
@@ -146,13 +154,15 @@ func (w *watcher) forward(ctx context.Context, wi watch.Interface) (failed bool)
 				if !ok {
 					continue
 				}
-				kv, err := fromObject(w.kind, u)
+				if rv := u.GetResourceVersion(); rv != "" {
+					w.last = rv
+				}
+				kv, ok, err := w.convert(u)
 				if err != nil {
 					w.emit(ctx, datastore.WatchEvent{Type: datastore.EventError, Revision: w.last, Err: err})
 					return true
 				}
-				w.last = kv.Revision
-				if !w.opts.Matches(kv.Key) {
+				if !ok || !w.opts.Matches(kv.Key) {
 					continue
 				}
 				out := datastore.WatchEvent{Revision: kv.Revision}
