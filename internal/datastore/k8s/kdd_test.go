@@ -231,7 +231,7 @@ func TestKDD(t *testing.T) {
 		port := intstr.FromString("http")
 		if _, err := cs.NetworkingV1().NetworkPolicies("views").Create(ctx, &networkingv1.NetworkPolicy{
 			ObjectMeta: metav1.ObjectMeta{Name: "web"},
-			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &port}}}}},
+			Spec:       networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{Ports: []networkingv1.NetworkPolicyPort{{Port: &port}}}}},
 		}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
