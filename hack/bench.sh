@@ -18,17 +18,33 @@ section() { # name, command... : runs a benchmark program that writes a markdown
 
 # Selector evaluation: Go benchmark, median of 8 runs, against a bare map-lookup baseline.
 section selector go test -run '^$' -bench 'Evaluate' -count 8 ./internal/selector/
-awk '
-/^BenchmarkEvaluate/ { name=$1; sub(/-[0-9]+$/, "", name); v[name]=v[name] " " $3; a[name]=$5 }
-END {
-	for (n in v) { k=split(substr(v[n],2), xs, " "); asort(xs); med[n]=(k%2)?xs[(k+1)/2]:(xs[k/2]+xs[k/2+1])/2 }
-	base=med["BenchmarkEvaluateBaseline10MapLookups"]
-	print "| Benchmark | ns/op (median of 8) | allocs/op | ratio to baseline |"
-	print "|---|---|---|---|"
-	printf "| baseline: 10 map lookups, no evaluation | %.0f | 0 | 1.00 |\n", base
-	printf "| `Evaluate`, 10-term selector, 20 labels | %.0f | %s | %.2f |\n", med["BenchmarkEvaluate10Terms20Labels"], a["BenchmarkEvaluate10Terms20Labels"], med["BenchmarkEvaluate10Terms20Labels"]/base
-	printf "| `EvaluateLabels` (Labels interface) | %.0f | %s | %.2f |\n", med["BenchmarkEvaluateLabels10Terms20Labels"], a["BenchmarkEvaluateLabels10Terms20Labels"], med["BenchmarkEvaluateLabels10Terms20Labels"]/base
-}' "$tmp/selector.log" >"$tmp/selector.md"
+# median NAME: the median ns/op of benchmark NAME over the runs in selector.log.
+median() {
+	grep "^$1-" "$tmp/selector.log" | awk '{print $3}' | sort -n |
+		awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
+allocs() { grep "^$1-" "$tmp/selector.log" | awk '{print $7}' | sort -n | tail -1; }
+base=$(median BenchmarkEvaluateBaseline10MapLookups)
+{
+	echo "| Benchmark | ns/op (median of 8) | allocs/op | ratio to baseline |"
+	echo "|---|---|---|---|"
+	printf '| baseline: 10 map lookups, no evaluation | %.0f | 0 | 1.00 |\n' "$base"
+	for b in Evaluate10Terms20Labels EvaluateLabels10Terms20Labels; do
+		m=$(median "Benchmark$b")
+		printf '| `%s` | %.0f | %s | %.2f |\n' "$b" "$m" "$(allocs "Benchmark$b")" "$(awk -v a="$m" -v b="$base" 'BEGIN{print a/b}')"
+	done
+} >"$tmp/selector.md"
+
+# BGP ingest: 10,000 prefixes from a bird2 peer into our kernel vs bird2 taking the same set from us.
+section bgp go test -run '^$' -bench PrivilegedIngest -benchtime=1x ./internal/bgp/
+rate() { grep "PrivilegedIngest10k/$1" "$tmp/bgp.log" | awk '{for (i=1;i<=NF;i++) if ($i=="routes/s") print $(i-1)}' | tail -1; }
+ours=$(rate bird-to-ours); birds=$(rate ours-to-bird)
+{
+	echo "| Direction | routes/s | ratio to bird2 |"
+	echo "|---|---|---|"
+	printf '| baseline: bird2 ingesting 10,000 prefixes from our speaker | %.0f | 1.00 |\n' "$birds"
+	printf '| Tricolor ingesting 10,000 prefixes from bird2 (first to last route in the kernel) | %.0f | %.2f |\n' "$ours" "$(awk -v a="$ours" -v b="$birds" 'BEGIN{print a/b}')"
+} >"$tmp/bgp.md"
 
 section datastore go run ./bench/datastore -out "$tmp/datastore.md"
 section ipam go run ./bench/ipam -out "$tmp/ipam.md"
@@ -53,6 +69,10 @@ section cni go run ./bench/cni -out "$tmp/cni.md"
 	echo "## IPAM (\`internal/ipam\`)"
 	echo
 	cat "$tmp/ipam.md"
+	echo
+	echo "## BGP route ingest (\`internal/bgp\`) vs bird2"
+	echo
+	cat "$tmp/bgp.md"
 	echo
 	echo "## CNI ADD / DEL latency (\`cmd/calico\`) vs ptp + host-local"
 	echo
