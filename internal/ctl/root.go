@@ -100,6 +100,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.validateCommand(),
 		a.versionCommand(),
 		a.ipamCommand(),
+		a.nodeCommand(),
 	)
 	return root
 }
