@@ -86,7 +86,6 @@ func run(args []string) int {
 		return 0
 	}
 	// Each component registers its health.Reporter on agg when it is built.
-	// BGP is added here as a node.Component once it exists.
 	agg := health.NewAggregator()
 	var comps []node.Component
 	if cfg.DisableFelix {
@@ -94,6 +93,9 @@ func run(args []string) int {
 	} else {
 		comps = append(comps, felix.New(felix.Config{NodeName: cfg.NodeName, Backend: c.Backend(), Health: agg,
 			ApplyEnv: cfg.Felix.Apply, Log: slog.Default()}))
+	}
+	if bgpc := bgpComponent(cfg, c.Backend(), agg); bgpc != nil {
+		comps = append(comps, bgpc)
 	}
 	p := node.NewProcess(node.ProcessConfig{HealthAddr: cfg.HealthAddr(), Health: agg, Components: comps})
 	if err := p.Run(ctx); err != nil {

@@ -32,7 +32,7 @@ func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 	ns.IP(t, "link", "set", "eth0", "mtu", "1400")
 	ns.IP(t, "addr", "add", "198.18.9.2/24", "dev", "eth0")
 	env := append(os.Environ(), "NODENAME=lab-node-1", "CALICO_IPV4POOL_CIDR=10.244.0.0/16", "CALICO_IPV4POOL_VXLAN=Always",
-		"TRICOLOR_VAR_LIB_DIR="+dir, "TRICOLOR_EMBEDDED_ETCD_DIR="+filepath.Join(dir, "etcd"), "FELIX_HEALTHPORT=19099")
+		"TRICOLOR_VAR_LIB_DIR="+dir, "TRICOLOR_RUN_DIR="+dir, "TRICOLOR_EMBEDDED_ETCD_DIR="+filepath.Join(dir, "etcd"), "FELIX_HEALTHPORT=19099")
 
 	cmd := ns.Command(bin, "-startup")
 	cmd.Env = env
