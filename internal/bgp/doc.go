@@ -18,6 +18,9 @@
 //
 // StateCache (state_cache.go) is fed by a datastore.Syncer and gives the
 // Agent a State to apply once the datastore is in sync.
+// Component (component.go) is all of it inside calico-node: syncer, agent,
+// health reports and the StatusServer (statusserver.go), the unix socket
+// `calicoctl node status` queries with QueryStatus.
 //
 // Imports: api/v3, api/numorstring, internal/selector, internal/datastore
 // (the contract and syncer only), GoBGP (pkg/server, pkg/apiutil,
