@@ -3,10 +3,12 @@ package k8s
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -87,6 +89,9 @@ func (b *Backend) Create(ctx context.Context, kv *datastore.KVPair) (*datastore.
 		}
 		return nil, b.mapError("create", k, kv.Key, err)
 	}
+	if out, err = writeStatus(ctx, res, k, obj, out); err != nil {
+		return nil, fmt.Errorf("create %s: created without its status: %w; update it to retry the status", kv.Key, err)
+	}
 	return fromObject(k.kind, out)
 }
 
@@ -115,7 +120,28 @@ func (b *Backend) Update(ctx context.Context, kv *datastore.KVPair) (*datastore.
 		}
 		return nil, b.mapError("update", k, kv.Key, err)
 	}
+	if out, err = writeStatus(ctx, res, k, obj, out); err != nil {
+		return nil, fmt.Errorf("update %s: spec written, status not: %w; re-read the resource and retry", kv.Key, err)
+	}
 	return fromObject(k.kind, out)
+}
+
+// writeStatus writes want's status through the /status subresource when the
+// kind has one and the status differs from what the main write stored. It
+// is CAS-chained on the main write's resourceVersion, so a concurrent
+// writer in between makes it fail rather than overwrite.
+func writeStatus(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, want, stored *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if !k.status {
+		return stored, nil
+	}
+	status, found, _ := unstructured.NestedFieldNoCopy(want.Object, "status")
+	cur, _, _ := unstructured.NestedFieldNoCopy(stored.Object, "status")
+	if !found || reflect.DeepEqual(status, cur) {
+		return stored, nil
+	}
+	next := stored.DeepCopy()
+	next.Object["status"] = runtime.DeepCopyJSONValue(status)
+	return res.UpdateStatus(ctx, next, metav1.UpdateOptions{})
 }
 
 // Delete removes the resource, only at revision when it is non-empty. The

@@ -68,6 +68,34 @@ func TestKDD(t *testing.T) {
 		}
 	})
 
+	t.Run("StatusIsWrittenThroughTheStatusSubresource", func(t *testing.T) {
+		key := datastore.Key{Kind: "KubeControllersConfiguration", Name: "default"}
+		created, err := b.Create(ctx, &datastore.KVPair{Key: key,
+			Value: []byte(`{"spec":{"controllers":{},"healthChecks":"Enabled"},"status":{"environmentVars":{"ENABLED_CONTROLLERS":"node"}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(created.Value), `"ENABLED_CONTROLLERS":"node"`) {
+			t.Fatalf("created value lost its status: %s", created.Value)
+		}
+		got, err := b.Get(ctx, key)
+		if err != nil || got.Revision != created.Revision || string(got.Value) != string(created.Value) {
+			t.Fatalf("Get = %v, %v; want what Create returned", got, err)
+		}
+		// A status-only change is a new revision; the stale revision then conflicts.
+		value := strings.Replace(string(got.Value), `"ENABLED_CONTROLLERS":"node"`, `"ENABLED_CONTROLLERS":"node,policy"`, 1)
+		updated, err := b.Update(ctx, &datastore.KVPair{Key: key, Value: []byte(value), Revision: got.Revision})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if updated.Revision == got.Revision || !strings.Contains(string(updated.Value), `"node,policy"`) {
+			t.Fatalf("status update = %s at %s (was %s)", updated.Value, updated.Revision, got.Revision)
+		}
+		if _, err := b.Update(ctx, &datastore.KVPair{Key: key, Value: []byte(value), Revision: got.Revision}); !errors.Is(err, datastore.ErrConflict) {
+			t.Fatalf("update at the pre-status revision: err = %v; want ErrConflict", err)
+		}
+	})
+
 	t.Run("SchemaViolationNamesTheFieldAndChangesNothing", func(t *testing.T) {
 		key := datastore.Key{Kind: "IPPool", Name: "no-cidr"}
 		_, err := b.Create(ctx, &datastore.KVPair{Key: key, Value: []byte(`{"spec":{"blockSize":26}}`)})

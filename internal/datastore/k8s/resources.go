@@ -20,11 +20,21 @@ const (
 // APIVersion is the apiVersion every stored object carries.
 const APIVersion = Group + "/" + Version
 
+// statusKinds are the kinds whose CRD has a status subresource
+// (manifests/crds; TestStatusKinds_MatchTheCRDs keeps the two in step). The
+// API server ignores .status on their main endpoint, so writes of a status
+// go through /status as a second, CAS-chained request.
+var statusKinds = map[string]bool{
+	"CalicoNodeStatus":             true,
+	"KubeControllersConfiguration": true,
+}
+
 // kindInfo is what the backend needs to know about one kind.
 type kindInfo struct {
 	kind       string
 	gvr        schema.GroupVersionResource
 	namespaced bool
+	status     bool // the CRD has a status subresource
 }
 
 // lookup maps a datastore kind onto its custom resource.
@@ -37,6 +47,7 @@ func lookup(kind string) (kindInfo, error) {
 		kind:       info.Kind,
 		gvr:        schema.GroupVersionResource{Group: Group, Version: Version, Resource: info.Plural},
 		namespaced: info.Namespaced,
+		status:     statusKinds[info.Kind],
 	}, nil
 }
 
