@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tricolor-net/tricolor/internal/relay"
+
 	"github.com/tricolor-net/tricolor/internal/datastore/etcd"
 )
 
@@ -47,22 +49,8 @@ func ServeEtcd(ctx context.Context, cfg ServeEtcdConfig) error {
 	}
 	defer ln.Close()
 	target := fmt.Sprintf("127.0.0.1:%d", cfg.LoopbackPort)
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				out, err := net.Dial("tcp", target)
-				if err != nil {
-					in.Close()
-					return
-				}
-				splice(in, out)
-			}()
-		}
-	}()
+	stop := relay.Serve(ln, relay.DialTCP(target))
+	defer stop()
 	slog.Info("lab etcd serving", "loopback", target, "fabric", cfg.Listen, "data", cfg.DataDir)
 	select {
 	case <-ctx.Done():

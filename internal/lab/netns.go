@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/tricolor-net/tricolor/internal/relay"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 )
@@ -138,63 +137,8 @@ func forwardFromLoopback(netns, target string) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("forwarder to %s in %s: %w", target, netns, err)
 	}
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	track := func(c net.Conn, add bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if add {
-			conns[c] = true
-		} else {
-			delete(conns, c)
-		}
-	}
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				out, err := dialIn(ctx, netns, target)
-				cancel()
-				if err != nil {
-					in.Close()
-					return
-				}
-				track(in, true)
-				track(out, true)
-				splice(in, out)
-				track(in, false)
-				track(out, false)
-			}()
-		}
-	}()
-	stop := func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for c := range conns {
-			c.Close()
-		}
-	}
+	stop := relay.Serve(ln, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, netns, target) })
 	return ln.Addr().String(), stop, nil
-}
-
-// splice copies both ways until either side closes, then closes both.
-func splice(a, b net.Conn) {
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		dst.Close()
-		src.Close()
-		done <- struct{}{}
-	}
-	go pipe(a, b)
-	go pipe(b, a)
-	<-done
-	<-done
 }
 
 // execInEnv is execIn with a complete environment.

@@ -2,13 +2,13 @@ package testutil
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"runtime"
-	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/tricolor-net/tricolor/internal/relay"
 )
 
 // cloneNewNet is CLONE_NEWNET, the namespace type setns(2) is asked for.
@@ -82,54 +82,6 @@ func StartForwardIntoNetns(nsPath, target string) (addr string, stop func(), err
 	if err != nil {
 		return "", nil, fmt.Errorf("listen in %s: %w", nsPath, err)
 	}
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	track := func(c net.Conn, add bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if add {
-			conns[c] = true
-		} else {
-			delete(conns, c)
-		}
-	}
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				out, err := net.Dial("tcp", target)
-				if err != nil {
-					in.Close()
-					return
-				}
-				track(in, true)
-				track(out, true)
-				done := make(chan struct{}, 2)
-				pipe := func(dst, src net.Conn) {
-					_, _ = io.Copy(dst, src)
-					dst.Close()
-					src.Close()
-					done <- struct{}{}
-				}
-				go pipe(out, in)
-				go pipe(in, out)
-				<-done
-				<-done
-				track(in, false)
-				track(out, false)
-			}()
-		}
-	}()
-	stop = func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for c := range conns {
-			c.Close()
-		}
-	}
+	stop = relay.Serve(ln, relay.DialTCP(target))
 	return ln.Addr().String(), stop, nil
 }
