@@ -23,7 +23,7 @@
 // lab, so lab namespaces have no route to the outside.
 //
 // Imports: internal/client, internal/datastore/etcd and api/v3 (datastore
-// access), the CNI project's libcni and plugins/pkg/ns. The lab runs
+// access), internal/relay, the CNI project's libcni and plugins/pkg/ns. The lab runs
 // calico-node, calico (CNI) and calicoctl as binaries, never as libraries,
 // so it gains features as they do.
 package lab
