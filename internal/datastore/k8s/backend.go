@@ -141,7 +141,11 @@ func writeStatus(ctx context.Context, res dynamic.ResourceInterface, k kindInfo,
 	}
 	next := stored.DeepCopy()
 	next.Object["status"] = runtime.DeepCopyJSONValue(status)
-	return res.UpdateStatus(ctx, next, metav1.UpdateOptions{})
+	out, err := res.UpdateStatus(ctx, next, metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) {
+		return nil, fmt.Errorf("%w: %v", datastore.ErrConflict, err)
+	}
+	return out, err
 }
 
 // Delete removes the resource, only at revision when it is non-empty. The
