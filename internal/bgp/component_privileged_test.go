@@ -196,4 +196,3 @@ func startComponent(t *testing.T, ns *testutil.Netns, cfgPath, logPath string) {
 		}
 	})
 }
-
