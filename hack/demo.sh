@@ -21,6 +21,9 @@ echo "(ops/probe-2 runs on node-3, on the other subnet: that path needs VXLAN Cr
 step "Apply a tier with a GlobalNetworkPolicy (deny ops → shop) and a NetworkPolicy (only web → db)" $lab calicoctl apply -f examples/lab-policy.yaml
 sleep 1
 step "Reachability with policy" $lab matrix
+step "BGP on node-1: a full mesh with the other nodes" $lab node status node-1
+node1=$(ip netns list | awk '/^lab-.*-node-1/ {print $1; exit}')
+step "node-1's routes: local pods (/32 via cali*), node-2's block learned over BGP (proto bird), its own block blackholed" ip -n "$node1" route
 step "IPAM: one block per node" $lab calicoctl ipam show --show-blocks
 step "IPAM consistency check" $lab calicoctl ipam check
 printf '\n\033[1m== Bad input is refused, named, and nothing is written\033[0m\n$ %s\n' "calicoctl apply -f examples/bad-pool.yaml"

@@ -344,7 +344,24 @@ func calicoctlCmd(g *globals) *cobra.Command {
 }
 
 func nodeCmd(g *globals) *cobra.Command {
-	c := &cobra.Command{Use: "node", Short: "Stop, start or restart a node's calico-node (its namespace and pods stay)"}
+	c := &cobra.Command{Use: "node", Short: "Stop, start or restart a node's calico-node (its namespace and pods stay), or show its BGP status"}
+	c.AddCommand(&cobra.Command{
+		Use:   "status <node>",
+		Short: "calicoctl node status for one node (its BGP peers)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := g.open()
+			if err != nil {
+				return err
+			}
+			ctl, err := l.NodeStatusCommand(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			ctl.Stdout, ctl.Stderr = os.Stdout, os.Stderr
+			return ctl.Run()
+		},
+	})
 	for _, verb := range []string{"stop", "start", "restart"} {
 		c.AddCommand(&cobra.Command{
 			Use:   verb + " <node>",

@@ -22,3 +22,17 @@ func (l *Lab) CalicoctlCommand(ctx context.Context, args ...string) (*exec.Cmd, 
 		EnvRunID+"="+l.st.RunID)
 	return cmd, nil
 }
+
+// NodeStatusCommand returns `calicoctl node status` for one node: it reads
+// that node's BGP status socket (a unix socket, so no namespace is needed).
+func (l *Lab) NodeStatusCommand(ctx context.Context, node string) (*exec.Cmd, error) {
+	if _, ok := l.nodeByName(node); !ok {
+		return nil, fmt.Errorf("no node %q in lab %s", node, l.st.RunID)
+	}
+	if l.st.Bins.Ctl == "" {
+		return nil, errors.New("calicoctl not found when the lab came up; build it (`go build -o bin/ ./cmd/calicoctl`) and bring the lab up with --bin-dir")
+	}
+	cmd := exec.CommandContext(ctx, l.st.Bins.Ctl, "node", "status")
+	cmd.Env = append(baseEnv(), "TRICOLOR_RUN_DIR="+l.nodeRunDir(node))
+	return cmd, nil
+}

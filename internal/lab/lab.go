@@ -215,6 +215,11 @@ func (l *Lab) Client(ctx context.Context) (*client.Client, func(), error) {
 // nodeStateDir is a node's /var/lib/calico.
 func (l *Lab) nodeStateDir(node string) string { return filepath.Join(l.st.Dir, "nodes", node) }
 
+// nodeRunDir is where a node's calico-node keeps its sockets (the BGP
+// status socket calicoctl node status reads): one per node, since the
+// nodes share the machine's filesystem.
+func (l *Lab) nodeRunDir(node string) string { return filepath.Join(l.nodeStateDir(node), "run") }
+
 // nodeByName returns the topology node named name.
 func (l *Lab) nodeByName(name string) (Node, bool) {
 	for _, n := range l.st.Topology.Nodes {

@@ -150,6 +150,7 @@ func (l *Lab) nodeEnv(i int) []string {
 		"CALICO_IPV4POOL_VXLAN":     t.Pool.VXLANMode,
 		"CALICO_IPV4POOL_IPIP":      t.Pool.IPIPMode,
 		"TRICOLOR_VAR_LIB_DIR":      l.nodeStateDir(n.Name),
+		"TRICOLOR_RUN_DIR":          l.nodeRunDir(n.Name),
 		"CALICO_STARTUP_LOGLEVEL":   "info",
 		"FELIX_IPV6SUPPORT":         "false",
 		"IP_AUTODETECTION_METHOD":   "first-found",
