@@ -13,6 +13,7 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/dataplane"
+	"github.com/tricolor-net/tricolor/internal/dataplane/vxlan"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/node/health"
 )
@@ -36,10 +37,11 @@ type Felix struct {
 	inbox     *inbox
 	graph     *calc.Graph
 	policy    *dataplane.PolicyManager
-	inSync    bool          // calc sent InSync: applies may start
-	pending   bool          // updates recorded since the last apply
-	lastApply time.Time     // start of the last apply attempt
-	refresh   time.Duration // effective refresh interval (<0: off)
+	vxlan     *vxlan.Manager // nil unless the kernel dataplane is in use (cfg.NFT nil)
+	inSync    bool           // calc sent InSync: applies may start
+	pending   bool           // updates recorded since the last apply
+	lastApply time.Time      // start of the last apply attempt
+	refresh   time.Duration  // effective refresh interval (<0: off)
 	config    *v3.FelixConfigurationSpec
 	last      dataplane.PolicyStats // stats at the previous apply (for counter deltas)
 	applyErr  error                 // the last apply's failure, nil after a success
@@ -91,6 +93,9 @@ func (f *Felix) Run(ctx context.Context) error {
 		if nftIface, err = dataplane.NewNFTables(); err != nil {
 			return fmt.Errorf("felix: %w", err)
 		}
+		// The real dataplane: vxlan.calico and its routes are programmed
+		// through netlink in the namespace of the loop's thread.
+		f.vxlan = vxlan.New(vxlan.Config{NodeName: f.cfg.NodeName, Log: f.log})
 	}
 	f.graph = calc.New(calc.Config{NodeName: f.cfg.NodeName, Log: f.cfg.Log})
 	f.policy = dataplane.NewPolicyManager(nftIface, dataplane.PolicyConfig{Log: f.cfg.Log, RefreshInterval: DefaultRefreshInterval})

@@ -2,6 +2,7 @@ package felix
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -92,15 +93,15 @@ func (f *Felix) process(ctx context.Context, wg *sync.WaitGroup) {
 	batch := f.graph.Flush()
 	f.metrics.calcFlush.Observe(time.Since(start).Seconds())
 	for _, u := range batch {
-		switch u := u.(type) {
+		switch cu := u.(type) {
 		case calc.ConfigUpdate:
-			u = f.configure(ctx, wg, u)
-			f.policy.OnUpdate(u)
+			u = f.configure(ctx, wg, cu)
 		case calc.InSync:
 			f.inSync = true
-			f.policy.OnUpdate(u)
-		default:
-			f.policy.OnUpdate(u)
+		}
+		f.policy.OnUpdate(u)
+		if f.vxlan != nil {
+			f.vxlan.OnUpdate(u)
 		}
 	}
 	if len(batch) > 0 {
@@ -143,6 +144,11 @@ func (f *Felix) configure(ctx context.Context, wg *sync.WaitGroup, u calc.Config
 func (f *Felix) apply(ctx context.Context) bool {
 	f.lastApply = time.Now()
 	err := f.policy.Apply(ctx)
+	if f.vxlan != nil {
+		if verr := f.vxlan.Apply(ctx); verr != nil {
+			err = errors.Join(err, verr)
+		}
+	}
 	st := f.policy.Stats()
 	if st.Applies != f.last.Applies {
 		f.metrics.applyTime.Observe(st.LastApply.Seconds())
