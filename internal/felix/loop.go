@@ -48,6 +48,9 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 			// the repair within the interval.
 			if f.inSync && f.refresh > 0 {
 				f.pending = true
+				if f.vxlan != nil {
+					f.vxlan.Resync() // re-read and repair vxlan.calico too
+				}
 			}
 		case <-heartbeat.C:
 			f.report()
