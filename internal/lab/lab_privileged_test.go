@@ -123,8 +123,10 @@ func TestPrivilegedLab_TwoNodesOnTwoSubnets(t *testing.T) {
 	})
 
 	t.Run("SameNodePodsPingEachOther", func(t *testing.T) {
+		// Felix drops a brand-new pod's traffic until it has programmed the
+		// pod's endpoint (as Calico does): allow it a few seconds.
 		for _, pair := range [][2]string{{"a", "b"}, {"b", "a"}} {
-			if err := l.Ping(ctx, pair[0], pair[1], 2*time.Second); err != nil {
+			if err := pingWithin(ctx, l, pair[0], pair[1], 15*time.Second); err != nil {
 				t.Error(err)
 			}
 		}
