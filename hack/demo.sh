@@ -16,14 +16,19 @@ step "Build the cluster: fabric with two routed subnets, embedded etcd, 3 calico
 	$lab up -f examples/lab.yaml
 step "Nodes as registered in the datastore" $lab calicoctl get nodes -o wide
 step "Pods (IPs from Calico IPAM, veths named like Calico's)" $lab pods
-step "Reachability with no policy" $lab matrix
-echo "(ops/probe-2 runs on node-3, on the other subnet: that path needs VXLAN CrossSubnet routes, not implemented yet)"
+# Wait (up to 30 s) for BGP and VXLAN routes to converge: every pod reaches every pod.
+printf '\n(waiting for every pod to reach every other pod)\n'
+for _ in $(seq 30); do
+	$lab matrix | tail -n +2 | grep -q -- '--' || break
+	sleep 1
+done
+step "Reachability with no policy (node-1↔node-2 over BGP routes, node-3 on the other subnet over VXLAN CrossSubnet)" $lab matrix
 step "Apply a tier with a GlobalNetworkPolicy (deny ops → shop) and a NetworkPolicy (only web → db)" $lab calicoctl apply -f examples/lab-policy.yaml
 sleep 1
 step "Reachability with policy" $lab matrix
 step "BGP on node-1: a full mesh with the other nodes" $lab node status node-1
 node1=$(ip netns list | awk '/^lab-.*-node-1/ {print $1; exit}')
-step "node-1's routes: local pods (/32 via cali*), node-2's block learned over BGP (proto bird), its own block blackholed" ip -n "$node1" route
+step "node-1's routes: /32 per local pod, node-2's block over BGP (proto bird), node-3's block over vxlan.calico (proto 80), its own block blackholed" ip -n "$node1" route
 step "IPAM: one block per node" $lab calicoctl ipam show --show-blocks
 step "IPAM consistency check" $lab calicoctl ipam check
 printf '\n\033[1m== Bad input is refused, named, and nothing is written\033[0m\n$ %s\n' "calicoctl apply -f examples/bad-pool.yaml"
