@@ -197,13 +197,7 @@ func (p *EtcdProcess) stopLocked() {
 	if p.cmd == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	terminate(p.cmd, p.done, 10*time.Second)
 	p.cmd, p.done = nil, nil
 }
 

@@ -243,13 +243,7 @@ func (s *KubeAPIServer) stopLocked() {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
+	terminate(s.cmd, s.done, 5*time.Second)
 	s.cmd, s.done = nil, nil
 }
 
