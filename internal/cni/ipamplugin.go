@@ -9,6 +9,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/tricolor-net/tricolor/internal/client"
 )
 
 // IPAMPlugin is calico-ipam run as its own binary (the calico plugin runs
@@ -53,52 +54,45 @@ func ParseIPAMNetConf(data []byte) (*NetConf, error) {
 
 // Add assigns the container's addresses and prints them as /32 (/128).
 func (p *IPAMPlugin) Add(a *skel.CmdArgs) error {
-	s, err := p.begin(a, "ADD")
-	if err != nil {
-		return err
-	}
-	defer s.closeL()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	c, closeC, err := p.open(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer closeC()
-	addrs, err := assignAddrs(ctx, newIPAM(c, s.log), s.conf, s.w, s.log)
-	if err != nil {
-		return cniError(ipamErrorCode(err), "IPAM could not assign an address", err)
-	}
-	r := &current.Result{CNIVersion: current.ImplementedSpecVersion}
-	for _, ad := range addrs {
-		r.IPs = append(r.IPs, &current.IPConfig{Address: *prefixNet(netip.PrefixFrom(ad, ad.BitLen()))})
-	}
-	return types.PrintResult(r, s.conf.CNIVersion)
+	return p.run(a, "ADD", func(ctx context.Context, s *session, c *client.Client) error {
+		addrs, err := assignAddrs(ctx, newIPAM(c, s.log), s.conf, s.w, s.log)
+		if err != nil {
+			return cniError(ipamErrorCode(err), "IPAM could not assign an address", err)
+		}
+		r := &current.Result{CNIVersion: current.ImplementedSpecVersion}
+		for _, ad := range addrs {
+			r.IPs = append(r.IPs, &current.IPConfig{Address: *prefixNet(netip.PrefixFrom(ad, ad.BitLen()))})
+		}
+		return types.PrintResult(r, s.conf.CNIVersion)
+	})
 }
 
 // Del releases the container's handle; nothing held is fine.
 func (p *IPAMPlugin) Del(a *skel.CmdArgs) error {
-	s, err := p.begin(a, "DEL")
-	if err != nil {
-		return err
-	}
-	defer s.closeL()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	c, closeC, err := p.open(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer closeC()
-	if _, err := releaseHandle(ctx, newIPAM(c, s.log), s.w.HandleID()); err != nil {
-		return cniError(types.ErrTryAgainLater, "releasing the container's addresses failed", err)
-	}
-	return nil
+	return p.run(a, "DEL", func(ctx context.Context, s *session, c *client.Client) error {
+		if _, err := releaseHandle(ctx, newIPAM(c, s.log), s.w.HandleID()); err != nil {
+			return cniError(types.ErrTryAgainLater, "releasing the container's addresses failed", err)
+		}
+		return nil
+	})
 }
 
 // Check verifies the handle still holds the addresses of prevResult.
 func (p *IPAMPlugin) Check(a *skel.CmdArgs) error {
-	s, err := p.begin(a, "CHECK")
+	return p.run(a, "CHECK", func(ctx context.Context, s *session, c *client.Client) error {
+		held, err := newIPAM(c, s.log).IPsByHandle(ctx, s.w.HandleID())
+		if err != nil || len(held) == 0 {
+			return &types.Error{Code: ErrCodeCheckFailed, Msg: "calico-ipam CHECK: no addresses allocated to handle " + s.w.HandleID(), Details: fmt.Sprint(err)}
+		}
+		return nil
+	})
+}
+
+// run is the shape every calico-ipam command shares: parse the config and
+// open the log (begin), bound the command's time, open the datastore; fn
+// does the command's own work.
+func (p *IPAMPlugin) run(a *skel.CmdArgs, command string, fn func(ctx context.Context, s *session, c *client.Client) error) error {
+	s, err := p.begin(a, command)
 	if err != nil {
 		return err
 	}
@@ -110,9 +104,5 @@ func (p *IPAMPlugin) Check(a *skel.CmdArgs) error {
 		return err
 	}
 	defer closeC()
-	held, err := newIPAM(c, s.log).IPsByHandle(ctx, s.w.HandleID())
-	if err != nil || len(held) == 0 {
-		return &types.Error{Code: ErrCodeCheckFailed, Msg: "calico-ipam CHECK: no addresses allocated to handle " + s.w.HandleID(), Details: fmt.Sprint(err)}
-	}
-	return nil
+	return fn(ctx, s, c)
 }
