@@ -75,46 +75,30 @@ func (p *parser) skipSpace() {
 
 // parseOr parses and-groups separated by "||" (lowest precedence).
 func (p *parser) parseOr() (node, error) {
-	first, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	var xs []node
-	for {
-		p.skipSpace()
-		if !strings.HasPrefix(p.rest(), "||") {
-			break
-		}
-		p.pos += 2
-		x, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		if xs == nil {
-			xs = []node{first}
-		}
-		xs = append(xs, x)
-	}
-	if xs == nil {
-		return first, nil
-	}
-	return newOr(xs), nil
+	return p.parseChain("||", p.parseAnd, func(xs []node) node { return newOr(xs) })
 }
 
 // parseAnd parses unary terms separated by "&&".
 func (p *parser) parseAnd() (node, error) {
-	first, err := p.parseUnary()
+	return p.parseChain("&&", p.parseUnary, func(xs []node) node { return newAnd(xs) })
+}
+
+// parseChain parses operands (each by sub) separated by op. A single
+// operand is returned as is; two or more become one group built by group,
+// so "a && b && c" is one three-operand node, as in Calico's canonical form.
+func (p *parser) parseChain(op string, sub func() (node, error), group func([]node) node) (node, error) {
+	first, err := sub()
 	if err != nil {
 		return nil, err
 	}
-	var xs []node
+	var xs []node // allocated only when a second operand appears
 	for {
 		p.skipSpace()
-		if !strings.HasPrefix(p.rest(), "&&") {
+		if !strings.HasPrefix(p.rest(), op) {
 			break
 		}
-		p.pos += 2
-		x, err := p.parseUnary()
+		p.pos += len(op)
+		x, err := sub()
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +110,7 @@ func (p *parser) parseAnd() (node, error) {
 	if xs == nil {
 		return first, nil
 	}
-	return newAnd(xs), nil
+	return group(xs), nil
 }
 
 // parseUnary parses any number of '!' then one term. Runs of '!' collapse to
