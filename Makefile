@@ -12,7 +12,7 @@ KUBE_APISERVER := $(GOBIN_T)/kube-apiserver
 KUBE_VERSION = $(shell awk '$$1 == "require" && $$2 == "k8s.io/kubernetes" {print $$3}' test/kube-apiserver/go.mod)
 KUBE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) -X k8s.io/component-base/version.gitTreeState=clean
 # Debian packages the tests use (real peers, never mocks).
-DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 frr containernetworking-plugins
+DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 frr containernetworking-plugins iperf3 tcpdump containerd runc
 TEST_TIMEOUT ?= 35m
 
 .PHONY: all build demo test unit-test compat-test deps bench lint generate clean kube-apiserver
