@@ -24,16 +24,38 @@ type Netns struct {
 func NewNetns(t testing.TB, tag string) *Netns {
 	t.Helper()
 	RequireRoot(t)
+	n, err := CreateNetns(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Delete() })
+	return n
+}
+
+// CreateNetns is NewNetns for programs (benchmarks) that have no
+// testing.TB: the caller deletes the namespace with Delete.
+func CreateNetns(tag string) (*Netns, error) {
 	if len(tag) > 8 {
 		tag = tag[:8]
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	n := &Netns{Name: "tc-" + tag + "-" + hex.EncodeToString(b)}
-	MustRun(t, "ip", "netns", "add", n.Name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.Name).Run() })
-	n.IP(t, "link", "set", "lo", "up")
-	return n
+	if _, err := Run("ip", "netns", "add", n.Name); err != nil {
+		return nil, err
+	}
+	if _, err := Run("ip", "-n", n.Name, "link", "set", "lo", "up"); err != nil {
+		_ = n.Delete()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Delete removes the namespace and with it every link, address and route
+// inside it.
+func (n *Netns) Delete() error {
+	_, err := Run("ip", "netns", "del", n.Name)
+	return err
 }
 
 // IP runs `ip -n <ns> args...` and returns its output; it fails the test on
@@ -98,9 +120,19 @@ func (f *Fabric) Attach(t testing.TB, ns *Netns, ifName, cidr string) *Netns {
 // with the output on error.
 func MustRun(t testing.TB, name string, args ...string) string {
 	t.Helper()
+	out, err := Run(name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Run runs a command and returns its combined output; the error names the
+// command and carries the output.
+func Run(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		return string(out), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return string(out), nil
 }
