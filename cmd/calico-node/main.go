@@ -7,6 +7,9 @@
 //	calico-node -felix-live | -felix-ready | -bird-live | -bird-ready
 //	                         probe the local health endpoint; exit 0 or 1
 //	calico-node -v           print the version
+//	calico-node install-cni  install the CNI binaries, kubeconfig and
+//	                         conflist on the host and exit (init container;
+//	                         internal/installcni)
 //
 // Configuration comes from the environment with Calico's names
 // (internal/node/config.go).
@@ -35,6 +38,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "install-cni" {
+		return installCNI(args[1:])
+	}
 	fs := flag.NewFlagSet("calico-node", flag.ContinueOnError)
 	version := fs.Bool("v", false, "Display version")
 	startup := fs.Bool("startup", false, "Do startup initialisation and exit")
