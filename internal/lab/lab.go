@@ -140,6 +140,11 @@ func (l *Lab) build(ctx context.Context) error {
 			return err
 		}
 	}
+	for i := range t.ExternalHosts {
+		if err := l.makeExternalHost(ctx, i); err != nil {
+			return err
+		}
+	}
 	l.progress("datastore: %s etcd in %s", t.Datastore, FabricNetns(l.st.RunID))
 	if err := l.startDatastore(ctx); err != nil {
 		return err

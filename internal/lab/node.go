@@ -55,25 +55,47 @@ func bridgeName(i int) string { return fmt.Sprintf("br%d", i+1) }
 // only between lab subnets. It is also what makes proxy ARP answer for the
 // pods' gateway 169.254.1.1 (see docs/cni.md).
 func (l *Lab) makeNodeNetns(ctx context.Context, i int) error {
-	t := &l.st.Topology
-	n := t.Nodes[i]
+	n := l.st.Topology.Nodes[i]
 	nsName := NodeNetns(l.st.RunID, n.Name)
+	if err := l.attachHost(ctx, nsName, n.Subnet, n.Address, fmt.Sprintf("n%d", i+1)); err != nil {
+		return fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	// Felix sets ip_forward on a real node; the lab also does it, as a
+	// Kubernetes host's sysctl configuration would.
+	return sysctlIn(ctx, nsName, "net.ipv4.ip_forward=1")
+}
+
+// makeExternalHost creates external host i: a namespace on its subnet with
+// an address and a default route via the gateway, and nothing else.
+func (l *Lab) makeExternalHost(ctx context.Context, i int) error {
+	h := l.st.Topology.ExternalHosts[i]
+	l.progress("external host %s: %s on %s (no Calico, no route to the pools)", h.Name, h.Address, h.Subnet)
+	if err := l.attachHost(ctx, NodeNetns(l.st.RunID, h.Name), h.Subnet, h.Address, fmt.Sprintf("x%d", i+1)); err != nil {
+		return fmt.Errorf("external host %s: %w", h.Name, err)
+	}
+	return nil
+}
+
+// attachHost creates a namespace whose eth0 is a veth to the subnet's
+// bridge in the fabric (the fabric end named port), with address and a
+// default route via the subnet's gateway.
+func (l *Lab) attachHost(ctx context.Context, nsName, subnet, address, port string) error {
+	t := &l.st.Topology
 	fab := FabricNetns(l.st.RunID)
-	sub, _ := t.SubnetOf(n.Subnet)
+	sub, _ := t.SubnetOf(subnet)
 	subIdx := 0
 	for j, s := range t.Subnets {
-		if s.Name == n.Subnet {
+		if s.Name == subnet {
 			subIdx = j
 		}
 	}
 	if err := addNetns(ctx, nsName); err != nil {
-		return fmt.Errorf("node %s: %w", n.Name, err)
+		return err
 	}
 	l.st.Namespaces = append(l.st.Namespaces, nsName)
 	if err := l.st.save(); err != nil {
 		return err
 	}
-	port := fmt.Sprintf("n%d", i+1)
 	fabSteps := [][]string{
 		// Created across namespaces directly: no link ever exists in the
 		// root namespace.
@@ -83,22 +105,20 @@ func (l *Lab) makeNodeNetns(ctx context.Context, i int) error {
 	}
 	for _, s := range fabSteps {
 		if err := ipIn(ctx, fab, s...); err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
+			return err
 		}
 	}
-	nodeSteps := [][]string{
-		{"addr", "add", fmt.Sprintf("%s/%d", n.Address, sub.Bits()), "dev", "eth0"},
+	hostSteps := [][]string{
+		{"addr", "add", fmt.Sprintf("%s/%d", address, sub.Bits()), "dev", "eth0"},
 		{"link", "set", "eth0", "up"},
 		{"route", "add", "default", "via", sub.Gateway().String(), "dev", "eth0"},
 	}
-	for _, s := range nodeSteps {
+	for _, s := range hostSteps {
 		if err := ipIn(ctx, nsName, s...); err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
+			return err
 		}
 	}
-	// Felix sets ip_forward on a real node; until calico-node hosts Felix
-	// the lab does it, as a Kubernetes host's sysctl configuration would.
-	return sysctlIn(ctx, nsName, "net.ipv4.ip_forward=1")
+	return nil
 }
 
 // startDatastore starts the embedded (calico-lab serve-etcd) or external
@@ -154,6 +174,9 @@ func (l *Lab) nodeEnv(i int) []string {
 		"CALICO_STARTUP_LOGLEVEL":   "info",
 		"FELIX_IPV6SUPPORT":         "false",
 		"IP_AUTODETECTION_METHOD":   "first-found",
+	}
+	if t.Pool.NATOutgoing != nil {
+		vars["CALICO_IPV4POOL_NAT_OUTGOING"] = strconv.FormatBool(*t.Pool.NATOutgoing)
 	}
 	if t.Pool.BlockSize != 0 {
 		vars["CALICO_IPV4POOL_BLOCK_SIZE"] = strconv.Itoa(t.Pool.BlockSize)

@@ -22,7 +22,9 @@ type Status struct {
 	// answered).
 	DatastoreErr string
 	Nodes        []NodeStatus
-	Pods         int
+	// External are the external hosts (no Calico on them).
+	External []ExternalHost
+	Pods     int
 }
 
 // NodeStatus is one node's row.
@@ -42,7 +44,7 @@ type NodeStatus struct {
 // Status reports processes and what the datastore holds about the nodes.
 func (l *Lab) Status(ctx context.Context) (*Status, error) {
 	l.Pods() // refresh the state
-	s := &Status{RunID: l.st.RunID, Dir: l.st.Dir, Created: l.st.Created, Pods: len(l.st.Pods),
+	s := &Status{RunID: l.st.RunID, Dir: l.st.Dir, Created: l.st.Created, Pods: len(l.st.Pods), External: l.st.Topology.ExternalHosts,
 		Datastore: l.st.Topology.Datastore + " etcd at " + EtcdEndpoint() + " (in " + FabricNetns(l.st.RunID) + ")"}
 	registered := map[string]string{}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -96,6 +98,9 @@ func (s *Status) String() string {
 			reg = "missing"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Netns, n.Subnet, n.Address, proc, reg)
+	}
+	for _, h := range s.External {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, NodeNetns(s.RunID, h.Name), h.Subnet, h.Address, "external host", "-")
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "\n%d pod(s); `calico-lab pods` lists them\n", s.Pods)

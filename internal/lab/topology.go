@@ -62,6 +62,9 @@ type Topology struct {
 	Env map[string]string `json:"env,omitempty"`
 	// Pods are created by `up` after the nodes are ready.
 	Pods []PodSpec `json:"pods,omitempty"`
+	// ExternalHosts are hosts on lab subnets that run no Calico: the
+	// outside world pods reach through natOutgoing.
+	ExternalHosts []ExternalHost `json:"externalHosts,omitempty"`
 }
 
 // Subnet is one L2 segment of the fabric.
@@ -85,6 +88,21 @@ type Node struct {
 	Env map[string]string `json:"env,omitempty"`
 }
 
+// ExternalHost is a namespace on a lab subnet with an address and a
+// default route via the subnet's gateway, and nothing else: no calico-node,
+// no pods, no route to the pools. A pool's traffic reaches it with the
+// node's address as source when the pool has natOutgoing; without it the
+// source is the pod's address, to which the host has no way back.
+type ExternalHost struct {
+	// Name is unique among nodes and external hosts; the namespace is
+	// lab-<id>-<name>, like a node's.
+	Name string `json:"name"`
+	// Subnet names the segment the host's eth0 is attached to.
+	Subnet string `json:"subnet"`
+	// Address is the host's eth0 address; empty picks the next free one.
+	Address string `json:"address,omitempty"`
+}
+
 // Pool is the default IPv4 pool, set through calico-node's
 // CALICO_IPV4POOL_* variables.
 type Pool struct {
@@ -92,6 +110,9 @@ type Pool struct {
 	VXLANMode string `json:"vxlanMode,omitempty"`
 	IPIPMode  string `json:"ipipMode,omitempty"`
 	BlockSize int    `json:"blockSize,omitempty"`
+	// NATOutgoing is CALICO_IPV4POOL_NAT_OUTGOING; nil keeps calico-node's
+	// default (true).
+	NATOutgoing *bool `json:"natOutgoing,omitempty"`
 }
 
 // PodSpec is a pod to create: its name, Kubernetes namespace, node and
@@ -144,7 +165,7 @@ func LoadTopology(path string) (*Topology, error) {
 func ParseTopology(b []byte) (*Topology, error) {
 	var t Topology
 	if err := yaml.UnmarshalStrict(b, &t); err != nil {
-		return nil, fmt.Errorf("%v (fields: subnets, nodes, pool, backend, datastore, nodeIP, env, pods)", err)
+		return nil, fmt.Errorf("%v (fields: subnets, nodes, pool, backend, datastore, nodeIP, env, pods, externalHosts)", err)
 	}
 	return &t, nil
 }
@@ -243,62 +264,34 @@ func (t *Topology) Resolve() error {
 			subnets[s.Name] = p
 		}
 	}
-	used := map[netip.Addr]string{}
 	names := map[string]bool{}
 	if len(t.Nodes) == 0 {
 		add("nodes: give at least one (e.g. {name: node-1, subnet: s1})")
 	}
+	// Nodes and external hosts are both attached to a subnet with an
+	// address: one check and one address assignment for both.
+	var hosts []attachment
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
-		if !dnsLabel.MatchString(n.Name) || len(n.Name) > 40 {
-			add("nodes[%d].name %q: use up to 40 lower-case letters, digits and '-'", i, n.Name)
-		} else if n.Name == "fabric" || strings.HasPrefix(n.Name, "pod-") {
-			add("nodes[%d].name %q is reserved for the lab's own namespaces; rename the node", i, n.Name)
-		} else if names[n.Name] {
-			add("nodes[%d].name %q is used twice", i, n.Name)
-		}
-		names[n.Name] = true
+		field := fmt.Sprintf("nodes[%d]", i)
+		checkHostName(field, n.Name, names, add)
 		for k := range n.Env {
 			if !envName.MatchString(k) {
-				add("nodes[%d] %s: env %q is not an environment variable name", i, n.Name, k)
+				add("%s %s: env %q is not an environment variable name", field, n.Name, k)
 			}
 		}
-		p, ok := subnets[n.Subnet]
-		if !ok {
-			add("nodes[%d] %s: subnet %q is not defined in subnets", i, n.Name, n.Subnet)
-			continue
-		}
-		if n.Address != "" {
-			a, err := netip.ParseAddr(n.Address)
-			if err != nil || !p.Contains(a) || a == p.Addr().Next() || a == lastAddr(p) || a == p.Addr() {
-				add("nodes[%d] %s: address %q is not a host address of subnet %s (%s) other than the gateway %s", i, n.Name, n.Address, n.Subnet, p, p.Addr().Next())
-				continue
-			}
-			if other, dup := used[a]; dup {
-				add("nodes[%d] %s: address %s is already node %s's", i, n.Name, a, other)
-			}
-			used[a] = n.Name
-		}
+		hosts = append(hosts, attachment{field, n.Name, n.Subnet, &n.Address})
 	}
-	// Assign free addresses after explicit ones are known: .2, .3, …
-	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		p, ok := subnets[n.Subnet]
-		if !ok || n.Address != "" {
-			continue
-		}
-		a := p.Addr().Next().Next()
-		for ; p.Contains(a) && a != lastAddr(p); a = a.Next() {
-			if _, taken := used[a]; !taken {
-				break
-			}
-		}
-		if !p.Contains(a) || a == lastAddr(p) {
-			add("nodes[%d] %s: subnet %s (%s) has no free address left; use a larger subnet", i, n.Name, n.Subnet, p)
-			continue
-		}
-		n.Address = a.String()
-		used[a] = n.Name
+	for i := range t.ExternalHosts {
+		h := &t.ExternalHosts[i]
+		field := fmt.Sprintf("externalHosts[%d]", i)
+		checkHostName(field, h.Name, names, add)
+		hosts = append(hosts, attachment{field, h.Name, h.Subnet, &h.Address})
+	}
+	assignAddresses(hosts, subnets, add)
+	nodeNames := map[string]bool{}
+	for _, n := range t.Nodes {
+		nodeNames[n.Name] = true
 	}
 	pods := map[string]bool{}
 	for i := range t.Pods {
@@ -306,7 +299,7 @@ func (t *Topology) Resolve() error {
 		if p.Namespace == "" {
 			p.Namespace = "default"
 		}
-		if err := p.validate(names); err != nil {
+		if err := p.validate(nodeNames); err != nil {
 			add("pods[%d]: %v", i, err)
 		}
 		if pods[p.Namespace+"/"+p.Name] {
@@ -319,6 +312,69 @@ func (t *Topology) Resolve() error {
 		return errors.New("invalid topology:\n  " + strings.Join(errs, "\n  "))
 	}
 	return nil
+}
+
+// attachment is a host (node or external host) plugged into a subnet, for
+// Resolve's address checks; field names it in messages ("nodes[1]").
+type attachment struct {
+	field, name, subnet string
+	address             *string
+}
+
+// checkHostName checks a node's or external host's name: a DNS label of up
+// to 40 characters, not one of the lab's own namespace names, unique among
+// all hosts (they share the namespace naming).
+func checkHostName(field, name string, names map[string]bool, add func(string, ...any)) {
+	if !dnsLabel.MatchString(name) || len(name) > 40 {
+		add("%s.name %q: use up to 40 lower-case letters, digits and '-'", field, name)
+	} else if name == "fabric" || strings.HasPrefix(name, "pod-") {
+		add("%s.name %q is reserved for the lab's own namespaces; rename it", field, name)
+	} else if names[name] {
+		add("%s.name %q is used twice (node and external host names share one namespace)", field, name)
+	}
+	names[name] = true
+}
+
+// assignAddresses checks the hosts' subnets and explicit addresses, then
+// gives the others the next free host address of their subnet (.2, .3, …).
+func assignAddresses(hosts []attachment, subnets map[string]netip.Prefix, add func(string, ...any)) {
+	used := map[netip.Addr]string{}
+	var auto []attachment
+	for _, h := range hosts {
+		p, ok := subnets[h.subnet]
+		if !ok {
+			add("%s %s: subnet %q is not defined in subnets", h.field, h.name, h.subnet)
+			continue
+		}
+		if *h.address == "" {
+			auto = append(auto, h)
+			continue
+		}
+		a, err := netip.ParseAddr(*h.address)
+		if err != nil || !p.Contains(a) || a == p.Addr().Next() || a == lastAddr(p) || a == p.Addr() {
+			add("%s %s: address %q is not a host address of subnet %s (%s) other than the gateway %s", h.field, h.name, *h.address, h.subnet, p, p.Addr().Next())
+			continue
+		}
+		if other, dup := used[a]; dup {
+			add("%s %s: address %s is already %s's", h.field, h.name, a, other)
+		}
+		used[a] = h.name
+	}
+	for _, h := range auto {
+		p := subnets[h.subnet]
+		a := p.Addr().Next().Next()
+		for ; p.Contains(a) && a != lastAddr(p); a = a.Next() {
+			if _, taken := used[a]; !taken {
+				break
+			}
+		}
+		if !p.Contains(a) || a == lastAddr(p) {
+			add("%s %s: subnet %s (%s) has no free address left; use a larger subnet", h.field, h.name, h.subnet, p)
+			continue
+		}
+		*h.address = a.String()
+		used[a] = h.name
+	}
 }
 
 // validate checks a pod's names and labels; nodes is the set of node names

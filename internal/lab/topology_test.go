@@ -217,3 +217,77 @@ func TestLoadTopology_ExampleFileResolves(t *testing.T) {
 		t.Errorf("unexpected topology: %+v", topo)
 	}
 }
+
+func TestResolve_ExternalHostsShareAddressingWithNodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		topo    Topology
+		want    map[string]string // host → address
+		wantErr string
+	}{{
+		name: "next free address after explicit ones",
+		topo: Topology{
+			Subnets:       []Subnet{{Name: "s1", CIDR: "198.18.1.0/24"}, {Name: "outside", CIDR: "198.18.100.0/24"}},
+			Nodes:         []Node{{Name: "node-1", Subnet: "s1"}, {Name: "node-2", Subnet: "s1", Address: "198.18.1.3"}},
+			ExternalHosts: []ExternalHost{{Name: "web", Subnet: "outside"}, {Name: "dns", Subnet: "s1"}},
+		},
+		want: map[string]string{"node-1": "198.18.1.2", "node-2": "198.18.1.3", "web": "198.18.100.2", "dns": "198.18.1.4"},
+	}, {
+		name: "name shared with a node",
+		topo: Topology{
+			Subnets:       []Subnet{{Name: "s1", CIDR: "198.18.1.0/24"}},
+			Nodes:         []Node{{Name: "node-1", Subnet: "s1"}},
+			ExternalHosts: []ExternalHost{{Name: "node-1", Subnet: "s1"}},
+		},
+		wantErr: `externalHosts[0].name "node-1" is used twice`,
+	}, {
+		name: "address taken by a node",
+		topo: Topology{
+			Subnets:       []Subnet{{Name: "s1", CIDR: "198.18.1.0/24"}},
+			Nodes:         []Node{{Name: "node-1", Subnet: "s1", Address: "198.18.1.9"}},
+			ExternalHosts: []ExternalHost{{Name: "ext", Subnet: "s1", Address: "198.18.1.9"}},
+		},
+		wantErr: "externalHosts[0] ext: address 198.18.1.9 is already node-1's",
+	}, {
+		name: "unknown subnet",
+		topo: Topology{
+			Subnets:       []Subnet{{Name: "s1", CIDR: "198.18.1.0/24"}},
+			Nodes:         []Node{{Name: "node-1", Subnet: "s1"}},
+			ExternalHosts: []ExternalHost{{Name: "ext", Subnet: "internet"}},
+		},
+		wantErr: `externalHosts[0] ext: subnet "internet" is not defined in subnets`,
+	}, {
+		name: "pods cannot run on an external host",
+		topo: Topology{
+			Subnets:       []Subnet{{Name: "s1", CIDR: "198.18.1.0/24"}},
+			Nodes:         []Node{{Name: "node-1", Subnet: "s1"}},
+			ExternalHosts: []ExternalHost{{Name: "ext", Subnet: "s1"}},
+			Pods:          []PodSpec{{Name: "p", Node: "ext"}},
+		},
+		wantErr: `node "ext" is not a node of the lab`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.topo.Resolve()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, n := range tt.topo.Nodes {
+				got[n.Name] = n.Address
+			}
+			for _, h := range tt.topo.ExternalHosts {
+				got[h.Name] = h.Address
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("addresses %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
