@@ -5,46 +5,39 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/tricolor-net/tricolor/api/numorstring"
-	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/datastore"
+	"github.com/tricolor-net/tricolor/internal/testutil/loadgen"
 )
 
-// benchCluster is a cluster of nEndpoints workload endpoints spread over
-// nodes of 100 (the first nLocal on this node), 50 namespaces, and
-// nPolicies policies (half namespaced, half global) whose selectors and
-// rule selectors draw on 200 app and 100 role label values.
-func benchCluster(b testing.TB, nEndpoints, nLocal, nPolicies int) []datastore.Update {
-	tcp := numorstring.ProtocolFromString("TCP")
-	var objs []v3.Resource
-	for n := range 50 {
-		objs = append(objs, nsProfile(fmt.Sprintf("ns-%d", n), lbl("team", fmt.Sprintf("t%d", n%5))))
+// benchSpec is the benchmark cluster: 10,000 workload endpoints on nodes
+// of 100 (the first 1,000 on this node), 50 namespaces, 2,000 policies
+// (half namespaced, half global) with a role-selector rule and a
+// namespaceSelector rule with a named port each (see loadgen.Spec.Policy).
+var benchSpec = loadgen.Spec{Node: thisNode, Endpoints: 10_000, Local: 1_000, Policies: 2_000}
+
+func benchCluster(b testing.TB) []datastore.Update {
+	ups, err := loadgen.Updates(benchSpec.Objects())
+	if err != nil {
+		b.Fatal(err)
 	}
-	objs = append(objs, tier("default", 1_000_000, v3.Deny))
-	for i := range nEndpoints {
-		ns := fmt.Sprintf("ns-%d", i%50)
-		nodeName := thisNode
-		if i >= nLocal {
-			nodeName = fmt.Sprintf("node-%d", i/100)
+	return ups
+}
+
+// labelVariants returns endpoint i re-labelled with app app-<i%Apps+v>
+// (v = 0, 1) and role r<i%Roles+roleShift*v>, as two update batches.
+func labelVariants(b testing.TB, i, appShift, roleShift int) [][]datastore.Update {
+	variants := make([][]datastore.Update, 2)
+	for v := range variants {
+		w := benchSpec.Endpoint(i, map[string]string{
+			"app":  fmt.Sprintf("app-%d", i%loadgen.Apps+appShift*v),
+			"role": fmt.Sprintf("r%d", i%loadgen.Roles+roleShift*v)})
+		u, err := loadgen.Update(w, datastore.UpdateTypeUpdated)
+		if err != nil {
+			b.Fatal(err)
 		}
-		objs = append(objs, wep(ns, fmt.Sprintf("w%d", i), fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-			lbl("app", fmt.Sprintf("app-%d", i%200), "role", fmt.Sprintf("r%d", i%100)),
-			onNode(nodeName), withPort("http", "TCP", 8080)))
+		variants[v] = []datastore.Update{u}
 	}
-	for j := range nPolicies {
-		rules := []v3.Rule{
-			allowFrom(fmt.Sprintf("role == 'r%d'", j%100)),
-			{Action: v3.Allow, Protocol: &tcp, Source: v3.EntityRule{NamespaceSelector: fmt.Sprintf("team == 't%d'", j%5)},
-				Destination: v3.EntityRule{Ports: []numorstring.Port{numorstring.NamedPort("http"), numorstring.SinglePort(443)}}},
-		}
-		sel := fmt.Sprintf("app == 'app-%d'", j%200)
-		if j%2 == 0 {
-			objs = append(objs, np(fmt.Sprintf("ns-%d", j%50), fmt.Sprintf("p%d", j), sel, fptr(float64(j%10)), rules...))
-		} else {
-			objs = append(objs, gnp(fmt.Sprintf("g%d", j), sel, fptr(float64(j%10)), rules...))
-		}
-	}
-	return diff(state{}, res(b, objs...))
+	return variants
 }
 
 func fullSync(ups []datastore.Update) (*Graph, []Update) {
@@ -59,7 +52,7 @@ func fullSync(ups []datastore.Update) (*Graph, []Update) {
 // local) and 2,000 policies, reporting the live heap afterwards and the
 // peak heap seen during the sync.
 func BenchmarkGraph_FullSync(b *testing.B) {
-	ups := benchCluster(b, 10_000, 1_000, 2_000)
+	ups := benchCluster(b)
 	var peak, live uint64
 	var nOut int
 	for b.Loop() {
@@ -98,15 +91,8 @@ func heapAbove(before runtime.MemStats) uint64 {
 // its app label (so it leaves one policy and joins another) and the Flush
 // that follows, in the full-sync cluster.
 func BenchmarkGraph_EndpointLabelChange(b *testing.B) {
-	ups := benchCluster(b, 10_000, 1_000, 2_000)
-	g, _ := fullSync(ups)
-	variants := make([][]datastore.Update, 2)
-	for v := range variants {
-		w := wep("ns-7", "w7", "10.0.0.7", lbl("app", fmt.Sprintf("app-%d", 7+v), "role", "r7"), withPort("http", "TCP", 8080))
-		u := diff(state{}, res(b, w))
-		u[0].UpdateType = datastore.UpdateTypeUpdated
-		variants[v] = u
-	}
+	g, _ := fullSync(benchCluster(b))
+	variants := labelVariants(b, 7, 1, 0)
 	i := 1
 	for b.Loop() {
 		g.OnUpdates(variants[i%2])
@@ -120,15 +106,8 @@ func BenchmarkGraph_EndpointLabelChange(b *testing.B) {
 // BenchmarkGraph_RemoteEndpointLabelChange is the same for an endpoint on
 // another node: only IP set membership can change.
 func BenchmarkGraph_RemoteEndpointLabelChange(b *testing.B) {
-	ups := benchCluster(b, 10_000, 1_000, 2_000)
-	g, _ := fullSync(ups)
-	variants := make([][]datastore.Update, 2)
-	for v := range variants {
-		w := wep("ns-7", "w5007", "10.0.19.143", lbl("app", "app-7", "role", fmt.Sprintf("r%d", 7+v)), onNode("node-50"), withPort("http", "TCP", 8080))
-		u := diff(state{}, res(b, w))
-		u[0].UpdateType = datastore.UpdateTypeUpdated
-		variants[v] = u
-	}
+	g, _ := fullSync(benchCluster(b))
+	variants := labelVariants(b, 5007, 0, 1)
 	i := 0
 	for b.Loop() {
 		g.OnUpdates(variants[i%2])
