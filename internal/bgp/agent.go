@@ -3,6 +3,11 @@ package bgp
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"net/netip"
+	"reflect"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -39,6 +44,13 @@ type Agent struct {
 	speaker *Speaker
 	routes  *RouteInstaller
 	applied atomic.Bool
+
+	// mu guards what Snapshot reports besides the sessions.
+	mu         sync.Mutex
+	learned    map[netip.Prefix]LearnedRoute
+	last       *Desired
+	bootTime   time.Time
+	reconfigAt time.Time
 }
 
 // NewAgent builds the speaker and installer; nothing runs until Apply/Run.
@@ -49,15 +61,15 @@ func NewAgent(cfg AgentConfig) *Agent {
 	if cfg.StartupGrace == 0 {
 		cfg.StartupGrace = DefaultMaxRestartTime
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger.With("component", "bgp", "node", cfg.NodeName)}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("component", "bgp", "node", cfg.NodeName), learned: map[netip.Prefix]LearnedRoute{}}
 	sc := cfg.Speaker
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
 	}
 	if cfg.Routes != nil {
 		a.routes = NewRouteInstaller(cfg.Routes, cfg.Logger)
-		sc.OnBestPaths = a.routes.OnBestPaths
 	}
+	sc.OnBestPaths = a.onBestPaths
 	a.speaker = NewSpeaker(sc)
 	return a
 }
@@ -123,8 +135,64 @@ func (a *Agent) Apply(ctx context.Context, st *State) (*Desired, error) {
 	if err := a.speaker.Apply(ctx, d); err != nil {
 		return d, err
 	}
+	a.noteApplied(d)
 	a.applied.Store(true)
 	return d, nil
+}
+
+// onBestPaths records learned routes for Snapshot and hands them to the
+// route installer.
+func (a *Agent) onBestPaths(rs []LearnedRoute) {
+	a.mu.Lock()
+	for _, r := range rs {
+		if r.Withdrawn {
+			delete(a.learned, r.Prefix)
+		} else {
+			a.learned[r.Prefix] = r
+		}
+	}
+	a.mu.Unlock()
+	if a.routes != nil {
+		a.routes.OnBestPaths(rs)
+	}
+}
+
+// noteApplied records the boot and last-reconfiguration times (BIRD's
+// "last boot" and "last reconfiguration"): a Desired that differs from the
+// previous one counts as a reconfiguration.
+func (a *Agent) noteApplied(d *Desired) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.bootTime.IsZero() {
+		a.bootTime = now
+	}
+	if a.last == nil || !reflect.DeepEqual(a.last, d) {
+		a.reconfigAt = now
+	}
+	a.last = d
+}
+
+// Snapshot is the agent's state for a CalicoNodeStatus report.
+func (a *Agent) Snapshot(ctx context.Context) (Snapshot, error) {
+	peers, err := a.speaker.Status(ctx)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := Snapshot{
+		Running:        a.applied.Load(),
+		BootTime:       a.bootTime,
+		ReconfiguredAt: a.reconfigAt,
+		Peers:          peers,
+		Learned:        slices.Collect(maps.Values(a.learned)),
+	}
+	if a.last != nil {
+		s.RouterID = a.last.RouterID
+		s.Blackholes = slices.Clone(a.last.Blackholes)
+	}
+	return s, nil
 }
 
 // Status reports the peers' session states.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
 
@@ -48,7 +49,8 @@ type ComponentConfig struct {
 //	datastore ──Syncer──► StateCache ──RunFromCache──► Agent ──► kernel (proto bird)
 //	                                                     │
 //	                         status socket ◄── Status ───┤
-//	                         health reporter ◄───────────┘
+//	                         health reporter ◄───────────┤
+//	 CalicoNodeStatus ◄── NodeStatusReporter ◄─ Snapshot ┘
 type Component struct {
 	cfg ComponentConfig
 	log *slog.Logger
@@ -102,6 +104,9 @@ func (c *Component) Run(ctx context.Context) error {
 	goRun(func() { syncer.Run(ctx) })
 	goRun(func() { agent.RunFromCache(ctx, cache) })
 	goRun(func() { agent.Run(ctx) })
+	// The client shares the component's backend; it is not closed here.
+	reporter := NewNodeStatusReporter(c.cfg.NodeName, client.New(c.cfg.Backend), agent.Snapshot, c.cfg.Logger)
+	goRun(func() { reporter.Run(ctx) })
 	if srv != nil {
 		goRun(func() {
 			if err := srv.Serve(ctx); err != nil {

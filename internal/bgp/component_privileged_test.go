@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/datastore/memory"
 	"github.com/tricolor-net/tricolor/internal/testutil"
@@ -28,6 +30,9 @@ type componentHelperConfig struct {
 	Node   string
 	State  State
 	RunDir string
+	// NodeStatus is created in the node's datastore; the helper copies its
+	// stored form to RunDir/nodestatus.json every 200ms for the parent.
+	NodeStatus *v3.CalicoNodeStatus
 }
 
 // fileHealth writes each report to a JSON file the parent test reads.
@@ -64,6 +69,9 @@ func TestHelperBGPComponent(t *testing.T) {
 	defer stop()
 	be := memory.New()
 	seedBackend(t, be, &cfg.State)
+	if cfg.NodeStatus != nil {
+		go dumpNodeStatus(ctx, t, be, cfg.NodeStatus, filepath.Join(cfg.RunDir, "nodestatus.json"))
+	}
 	c := NewComponent(ComponentConfig{
 		NodeName:       cfg.Node,
 		Backend:        be,
@@ -75,6 +83,25 @@ func TestHelperBGPComponent(t *testing.T) {
 	})
 	if err := c.Run(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// dumpNodeStatus creates ns in be and writes its stored form to path
+// every 200ms until ctx ends: the parent's window into the node's datastore.
+func dumpNodeStatus(ctx context.Context, t *testing.T, be datastore.Backend, ns *v3.CalicoNodeStatus, path string) {
+	c := client.New(be)
+	if _, err := c.Create(ctx, ns); err != nil {
+		t.Errorf("create %s: %v", ns.Name, err)
+		return
+	}
+	for ctx.Err() == nil {
+		if cur, err := client.Get[*v3.CalicoNodeStatus](ctx, c, "", ns.Name); err == nil {
+			b, _ := json.Marshal(cur)
+			if os.WriteFile(path+".tmp", b, 0o644) == nil {
+				_ = os.Rename(path+".tmp", path)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -113,7 +140,8 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 	for i, ns := range nss {
 		dir := t.TempDir()
 		dirs = append(dirs, dir)
-		b, err := json.Marshal(componentHelperConfig{Node: st.Nodes[i].Name, State: *st, RunDir: dir})
+		b, err := json.Marshal(componentHelperConfig{Node: st.Nodes[i].Name, State: *st, RunDir: dir,
+			NodeStatus: newNodeStatus("status-"+st.Nodes[i].Name, st.Nodes[i].Name, 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +186,23 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 		}
 		if !strings.Contains(out.String(), "| "+peer+" ") || !strings.Contains(out.String(), "| node-to-node mesh | up    |") {
 			t.Errorf("node %d status table:\n%s", i, out.String())
+		}
+		// The CalicoNodeStatus resource, written by the node's reporter.
+		var cns v3.CalicoNodeStatus
+		deadline = time.Now().Add(10 * time.Second)
+		for {
+			b, _ := os.ReadFile(filepath.Join(dir, "nodestatus.json"))
+			if json.Unmarshal(b, &cns) == nil && cns.Status.BGP.NumberEstablishedV4 == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d: CalicoNodeStatus never showed the established peer: %+v", i, cns.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		want := []v3.CalicoNodePeer{{PeerIP: peer, Type: v3.BGPPeerTypeNodeMesh, State: v3.BGPSessionStateEstablished, Since: cns.Status.BGP.PeersV4[0].Since}}
+		if !reflect.DeepEqual(cns.Status.BGP.PeersV4, want) || cns.Status.BGP.NumberNotEstablishedV4 != 0 || cns.Status.LastUpdated.IsZero() {
+			t.Errorf("node %d CalicoNodeStatus status: %+v, want peers %+v", i, cns.Status, want)
 		}
 	}
 }
