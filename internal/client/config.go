@@ -78,6 +78,8 @@ type KubeConfig struct {
 	K8sCAFile                string `json:"k8sCAFile,omitempty"`
 	K8sAPIToken              string `json:"k8sAPIToken,omitempty"`
 	K8sInsecureSkipTLSVerify bool   `json:"k8sInsecureSkipTLSVerify,omitempty"`
+	// K8sCurrentContext selects a kubeconfig context (calicoctl --context).
+	K8sCurrentContext string `json:"k8sCurrentContext,omitempty"`
 }
 
 // Config is the resolved client configuration: what LoadConfig found plus
@@ -122,6 +124,8 @@ var envNames = []struct {
 	{"K8S_CERT_FILE", func(s *CalicoAPIConfigSpec, v string) { s.K8sCertFile = v }},
 	{"K8S_CA_FILE", func(s *CalicoAPIConfigSpec, v string) { s.K8sCAFile = v }},
 	{"K8S_API_TOKEN", func(s *CalicoAPIConfigSpec, v string) { s.K8sAPIToken = v }},
+	{"K8S_INSECURE_SKIP_TLS_VERIFY", func(s *CalicoAPIConfigSpec, v string) { s.K8sInsecureSkipTLSVerify = v == "true" }},
+	{"K8S_CURRENT_CONTEXT", func(s *CalicoAPIConfigSpec, v string) { s.K8sCurrentContext = v }},
 }
 
 // LoadConfig resolves the client configuration the way calicoctl does:

@@ -21,7 +21,9 @@ const pingTimeout = 5 * time.Second
 //   - embedded: if <EmbeddedDir>/endpoint names a live server (calico-node's),
 //     that server; otherwise an embedded etcd started in this process on
 //     EmbeddedDir for as long as the client is open.
-//   - kubernetes: not supported yet (a clear error).
+//   - kubernetes: the Kubernetes API server of the kubeconfig (KUBECONFIG,
+//     spec.kubeconfig) or the in-cluster configuration; Calico's CRDs plus
+//     the Calico views of Kubernetes objects (see KubeRESTConfig, k8s.KDD).
 func Open(ctx context.Context, cfg *Config) (*Client, func() error, error) {
 	switch cfg.DatastoreType {
 	case DatastoreEtcdV3:
@@ -40,7 +42,7 @@ func Open(ctx context.Context, cfg *Config) (*Client, func() error, error) {
 	case DatastoreEmbedded:
 		return openEmbedded(ctx, cfg.EmbeddedDir)
 	case DatastoreKubernetes:
-		return nil, nil, fmt.Errorf("datastore type %q (from %s) is not supported yet; use etcdv3 (set ETCD_ENDPOINTS) or unset DATASTORE_TYPE for the embedded datastore", DatastoreKubernetes, cfg.Source)
+		return openKubernetes(ctx, cfg)
 	}
 	return nil, nil, fmt.Errorf("datastore type %q is not valid; use etcdv3 or kubernetes", cfg.DatastoreType)
 }

@@ -61,10 +61,6 @@ func TestOpen_EtcdV3ExternalAndErrors(t *testing.T) {
 		t.Errorf("list: %v", err)
 	}
 	closer()
-	_, _, err = Open(ctx, &Config{CalicoAPIConfigSpec: CalicoAPIConfigSpec{DatastoreType: DatastoreKubernetes}, Source: "test"})
-	if err == nil || !strings.Contains(err.Error(), "not supported yet") {
-		t.Errorf("kubernetes: got %v", err)
-	}
 	_, _, err = Open(ctx, &Config{CalicoAPIConfigSpec: CalicoAPIConfigSpec{DatastoreType: DatastoreEtcdV3, EtcdConfig: EtcdConfig{EtcdEndpoints: ep, EtcdUsername: "u"}}})
 	if err == nil || !strings.Contains(err.Error(), "ETCD_USERNAME") {
 		t.Errorf("username: got %v", err)

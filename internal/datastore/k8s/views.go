@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -47,6 +48,8 @@ type View struct {
 	// convert turns a typed native object into a Calico resource; nil
 	// without error means "no view".
 	convert func(u *unstructured.Unstructured) (v3.Resource, error)
+	// fix tells the user what to change instead of the Calico resource.
+	fix string
 }
 
 var _ datastore.Backend = (*View)(nil)
@@ -73,6 +76,7 @@ func fromUnstructured[T any](u *unstructured.Unstructured) (*T, error) {
 func NewNamespaceProfiles(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: corev1.SchemeGroupVersion.WithResource("namespaces"), source: "Namespace", kind: v3.KindProfile,
+		fix: "Profiles are derived from Namespaces (kns.*) and ServiceAccounts (ksa.*) in the kubernetes datastore; label the Namespace instead (kubectl label namespace)",
 		native: func(key datastore.Key) (string, string, bool) {
 			name, ok := strings.CutPrefix(key.Name, conversion.NamespaceProfilePrefix)
 			return "", name, ok && key.Namespace == "" && name != ""
@@ -93,6 +97,7 @@ func NewNamespaceProfiles(cfg *rest.Config) (*View, error) {
 func NewServiceAccountProfiles(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: corev1.SchemeGroupVersion.WithResource("serviceaccounts"), source: "ServiceAccount", kind: v3.KindProfile,
+		fix: "Profiles are derived from Namespaces (kns.*) and ServiceAccounts (ksa.*) in the kubernetes datastore; label the ServiceAccount instead (kubectl label serviceaccount)",
 		namespaced: true,
 		native: func(key datastore.Key) (string, string, bool) {
 			rest, ok := strings.CutPrefix(key.Name, conversion.ServiceAccountProfilePrefix)
@@ -114,6 +119,7 @@ func NewServiceAccountProfiles(cfg *rest.Config) (*View, error) {
 func NewPodWorkloadEndpoints(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: corev1.SchemeGroupVersion.WithResource("pods"), source: "Pod", kind: v3.KindWorkloadEndpoint,
+		fix: "WorkloadEndpoints are derived from Pods in the kubernetes datastore; change the Pod instead (kubectl label/annotate pod)",
 		namespaced: true,
 		native: func(key datastore.Key) (string, string, bool) {
 			parts := splitEscaped(key.Name)
@@ -142,6 +148,7 @@ func NewKubernetesNetworkPolicies(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: networkingv1.SchemeGroupVersion.WithResource("networkpolicies"), source: "NetworkPolicy (networking.k8s.io)",
 		kind: v3.KindNetworkPolicy, namespaced: true,
+		fix: "knp.default.* policies are derived from Kubernetes NetworkPolicies (networking.k8s.io); change the Kubernetes NetworkPolicy instead (kubectl edit networkpolicy), or write a Calico NetworkPolicy with another name",
 		native: func(key datastore.Key) (string, string, bool) {
 			name, ok := strings.CutPrefix(key.Name, conversion.NetworkPolicyPrefix)
 			return key.Namespace, name, ok && key.Namespace != "" && name != ""
@@ -280,9 +287,13 @@ func (v *View) Watch(ctx context.Context, opts datastore.ListOptions, fromRevisi
 	return startWatch(ctx, res, v.info(), opts, fromRevision, v.converter())
 }
 
+// ErrReadOnly is wrapped by every refused write to a Calico resource that
+// is derived from a Kubernetes object.
+var ErrReadOnly = errors.New("derived from a Kubernetes object (read-only)")
+
 // readOnly is the error every write gets.
 func (v *View) readOnly(op string, key datastore.Key) error {
-	return fmt.Errorf("%s %s: read-only: it is the Calico view of a Kubernetes %s; change the Kubernetes object instead (kubectl)", op, key, v.source)
+	return fmt.Errorf("%s %s: read-only: it is the Calico view of a Kubernetes %s. %s: %w", op, key, v.source, v.fix, ErrReadOnly)
 }
 
 // Create is refused: views are read-only.

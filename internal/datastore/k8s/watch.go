@@ -46,11 +46,11 @@ func startWatch(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, 
 	if fromRevision == "" {
 		// A watch without resourceVersion would replay every object as
 		// "added"; "now" is the revision of a (one-item) list instead.
-		l, err := res.List(ctx, metav1.ListOptions{Limit: 1})
+		rev, err := currentRevision(ctx, res, k, opts)
 		if err != nil {
-			return nil, listError(k, opts, err)
+			return nil, err
 		}
-		fromRevision = l.GetResourceVersion()
+		fromRevision = rev
 	}
 	wi, err := openWatch(ctx, res, fromRevision)
 	if err != nil {
@@ -74,6 +74,34 @@ func startWatch(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, 
 	}
 	go w.run(ctx, wi)
 	return w, nil
+}
+
+// currentRevision is the resourceVersion of a one-item list of res: the
+// revision "now" for a watch.
+func currentRevision(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, opts datastore.ListOptions) (string, error) {
+	l, err := res.List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return "", listError(k, opts, err)
+	}
+	return l.GetResourceVersion(), nil
+}
+
+// CurrentRevision is the revision a Watch from "" would start at for opts.
+func (b *Backend) CurrentRevision(ctx context.Context, opts datastore.ListOptions) (string, error) {
+	res, k, err := b.listResource(opts)
+	if err != nil {
+		return "", err
+	}
+	return currentRevision(ctx, res, k, opts)
+}
+
+// CurrentRevision is the revision a Watch from "" would start at for opts.
+func (v *View) CurrentRevision(ctx context.Context, opts datastore.ListOptions) (string, error) {
+	res, err := v.listResource(opts)
+	if err != nil {
+		return "", err
+	}
+	return currentRevision(ctx, res, v.info(), opts)
 }
 
 // openWatch starts one watch stream after revision.
