@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+
+	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/datastore"
+	"github.com/tricolor-net/tricolor/internal/testutil/loadgen"
+)
+
+// calcSpec is the calc graph's benchmark cluster, the same shape as
+// internal/calc's Go benchmarks: 10,000 endpoints (1,000 local), 2,000
+// policies.
+var calcSpec = loadgen.Spec{Node: "bench-node", Endpoints: 10_000, Local: 1_000, Policies: 2_000}
+
+// childModes are the ways a child process consumes the cluster.
+const (
+	childDecode = "calc-decode" // decode every resource, no graph (the baseline)
+	childGraph  = "calc-graph"  // full sync through the calc graph
+)
+
+// childResult is what a child prints on stdout.
+type childResult struct {
+	Seconds float64 `json:"seconds"`
+	Inputs  int     `json:"inputs"`
+	Outputs int     `json:"outputs"`
+}
+
+// runChild is the child side: build the input (not timed), consume it once
+// as mode says, print a childResult.
+func runChild(mode string, w io.Writer) error {
+	ups, err := loadgen.Updates(calcSpec.Objects())
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	res := childResult{Inputs: len(ups)}
+	start := time.Now()
+	switch mode {
+	case childDecode:
+		empty := map[string]v3.Resource{} // v3.NewResource builds its kind table per call: once per kind
+		for i := range ups {
+			proto, ok := empty[ups[i].Key.Kind]
+			if !ok {
+				if proto, err = v3.NewResource(ups[i].Key.Kind); err != nil {
+					return err
+				}
+				empty[ups[i].Key.Kind] = proto
+			}
+			r := proto.DeepCopyObject().(v3.Resource)
+			if err := json.Unmarshal(ups[i].Value, r); err != nil {
+				return fmt.Errorf("decode %s: %w", ups[i].Key, err)
+			}
+			r.Default()
+			res.Outputs++
+		}
+	case childGraph:
+		g := calc.New(calc.Config{NodeName: calcSpec.Node, Log: slog.New(slog.DiscardHandler)})
+		g.OnStatusUpdated(datastore.ResyncInProgress)
+		g.OnUpdates(ups)
+		g.OnStatusUpdated(datastore.InSync)
+		res.Outputs = len(g.Flush())
+		runtime.KeepAlive(g)
+	default:
+		return fmt.Errorf("unknown -child mode %q (want %s or %s)", mode, childDecode, childGraph)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return json.NewEncoder(w).Encode(res)
+}
+
+// calcRun is one child's outcome as the parent sees it.
+type calcRun struct {
+	childResult
+	maxRSSMB float64 // getrusage ru_maxrss of the child
+}
+
+// calcResults holds alternating runs of both modes.
+type calcResults struct{ decode, graph []calcRun }
+
+// measureCalc runs the decode and graph children alternately, rounds each.
+func measureCalc(rounds int) (*calcResults, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	r := &calcResults{}
+	for i := range rounds {
+		modes := []string{childDecode, childGraph}
+		if i%2 == 1 {
+			modes[0], modes[1] = modes[1], modes[0]
+		}
+		for _, m := range modes {
+			run, err := runCalcChild(self, m)
+			if err != nil {
+				return nil, err
+			}
+			if m == childDecode {
+				r.decode = append(r.decode, run)
+			} else {
+				r.graph = append(r.graph, run)
+			}
+		}
+	}
+	return r, nil
+}
+
+func runCalcChild(self, mode string) (calcRun, error) {
+	cmd := exec.Command(self, "-child", mode)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return calcRun{}, fmt.Errorf("child %s: %w", mode, err)
+	}
+	var run calcRun
+	if err := json.Unmarshal(out, &run.childResult); err != nil {
+		return calcRun{}, fmt.Errorf("child %s printed %q: %w", mode, out, err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return calcRun{}, fmt.Errorf("child %s: no rusage", mode)
+	}
+	run.maxRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	return run, nil
+}
+
+func (r *calcResults) markdown() string {
+	secs := func(rs []calcRun) []float64 {
+		var out []float64
+		for _, x := range rs {
+			out = append(out, x.Seconds)
+		}
+		return out
+	}
+	rss := func(rs []calcRun) []float64 {
+		var out []float64
+		for _, x := range rs {
+			out = append(out, x.maxRSSMB)
+		}
+		return out
+	}
+	dt, gt := median(secs(r.decode)), median(secs(r.graph))
+	dr, gr := median(rss(r.decode)), median(rss(r.graph))
+	g := r.graph[0]
+	return fmt.Sprintf(`Full sync of %d resources (%d workload endpoints, %d on this node; %d policies; %d namespace profiles) in a fresh process, `+
+		"median of %d runs each, alternating. Baseline: the same process decoding the same input into typed resources with no graph. "+
+		"Peak RSS is the child's `getrusage` maxrss, input generation included in both.\n\n"+
+		"| Measurement | decode only (baseline) | calc graph full sync | ratio |\n|---|---|---|---|\n"+
+		"| time | %.2f s | %.2f s (%d updates out) | %.2f× |\n"+
+		"| peak RSS | %.0f MB | %.0f MB | %.2f× |\n",
+		g.Inputs, calcSpec.Endpoints, calcSpec.Local, calcSpec.Policies, g.Inputs-calcSpec.Endpoints-calcSpec.Policies-1, len(r.graph),
+		dt, gt, g.Outputs, gt/dt, dr, gr, gr/dr)
+}
