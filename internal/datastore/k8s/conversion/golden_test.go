@@ -48,6 +48,14 @@ func convertFile(t *testing.T, path string) (any, error) {
 			return nil, err
 		}
 		return wep, err
+	case "Node":
+		var n corev1.Node
+		decode(&n)
+		out, err := K8sNodeToCalico(&n)
+		if out == nil {
+			return nil, err
+		}
+		return out, err
 	case "NetworkPolicy":
 		var np networkingv1.NetworkPolicy
 		decode(&np)

@@ -135,7 +135,7 @@ func K8sNodeToCalico(kn *corev1.Node) (*v3.Node, error) {
 	if s := kn.Annotations[AnnotationNodeASNumber]; s != "" {
 		asn, err := numorstring.ParseASNumber(s)
 		if err != nil {
-			return nil, fmt.Errorf("kubernetes node %s: annotation %s=%q: %v; set it to an AS number such as 64512", kn.Name, AnnotationNodeASNumber, s, err)
+			return nil, fmt.Errorf("kubernetes node %s: annotation %s=%q: %v", kn.Name, AnnotationNodeASNumber, s, err)
 		}
 		nodeBGP(n).ASNumber = &asn
 	}
