@@ -58,8 +58,12 @@ type PolicyStats struct {
 // not safe for concurrent use (felix calls it from one loop).
 type PolicyManager struct {
 	cfg PolicyConfig
-	log *slog.Logger
-	rec *nft.Reconciler
+	// base is the configuration given to NewPolicyManager: each
+	// ConfigUpdate is overlaid on it, so a field the datastore no longer
+	// sets returns to its base value.
+	base PolicyConfig
+	log  *slog.Logger
+	rec  *nft.Reconciler
 
 	ipsets    map[string]*ipSet
 	policies  map[calc.PolicyID]*calc.Policy
@@ -96,7 +100,7 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 		cfg.Now = time.Now
 	}
 	return &PolicyManager{
-		cfg: cfg, log: log,
+		cfg: cfg, base: cfg, log: log,
 		rec:        nft.NewReconciler(nftIface, knftables.InetFamily, TableName, log),
 		ipsets:     map[string]*ipSet{},
 		policies:   map[calc.PolicyID]*calc.Policy{},
@@ -255,6 +259,7 @@ func (m *PolicyManager) applyConfig(c *v3.FelixConfigurationSpec) {
 	if c == nil {
 		return
 	}
+	m.cfg = m.base
 	if c.LogPrefix != "" {
 		m.cfg.LogPrefix = c.LogPrefix
 	}

@@ -154,6 +154,17 @@ func TestPolicyManager_ConfigSetsEndpointToHostAndLogPrefix(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, dump)
 		}
 	}
+
+	// The fields are removed from the configuration: back to the defaults
+	// (not the last values seen).
+	m.OnUpdate(calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{}})
+	mustApply(t, m)
+	dump = fake.Dump()
+	for _, want := range []string{`iifname "cali*" counter drop`, `log prefix "calico-packet: "`} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("after the configuration was emptied the table lacks %q:\n%s", want, dump)
+		}
+	}
 }
 
 // TestPolicyManager_StagedPolicyChangesNothing runs api/v3 objects through
