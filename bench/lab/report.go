@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// percentile is the nearest-rank p-th percentile of ds (0 when empty).
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	k := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(0, min(k, len(s)-1))]
+}
+
+// median of xs (0 when empty).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// ratio is a/b with two decimals ("n/a" when b is zero).
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// us formats a duration in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// ms formats a duration in milliseconds.
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+// markdown renders the section body (bench.sh adds the heading).
+func markdown(c config, m mtus, tr []pathResult, rd *readyResult, took time.Duration) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	w("`go run ./bench/lab` — a `calico-lab` cluster (3 nodes: node-1 and node-2 on one subnet, node-3 behind the fabric's router on")
+	w("another; BGP full mesh, pool `10.244.0.0/16` with VXLAN `CrossSubnet`; real `calico-node` processes, pods through the real CNI")
+	w("plugin) against **raw veth routing**: the same shapes built by hand next to it with no Tricolor — pods wired as the CNI plugin")
+	w("wires them (eth0 /32, default via 169.254.1.1, proxy ARP, host /32 route, MTU %d), static routes between the same-subnet nodes,", m.pod)
+	w("a plain vxlan device with static ARP/FDB entries between the two subnets (MTU %d as `vxlan.calico`); no nftables, no calico-node,", m.vxlan)
+	w("no BGP daemon. %d interleaved rounds (which side goes first alternates); the whole section took %s.", c.rounds, took.Round(time.Second))
+	w("")
+	w("**TCP throughput** — iperf3, one stream, %d s after 1 s of warm-up; median of the rounds; ratio = Tricolor / raw (1.00 = no cost).", c.iperfSecs)
+	w("")
+	w("| Path | Tricolor | Raw veth routing | Ratio | Retransmits (Tricolor / raw) |")
+	w("|---|---|---|---|---|")
+	for _, p := range tr {
+		t, r := median(p.tricolor.gbps), median(p.plain.gbps)
+		w("| %s | %.2f Gbit/s | %.2f Gbit/s | %s | %d / %d |", p.name, t, r, ratio(t, r), p.tricolor.retransmits, p.plain.retransmits)
+	}
+	w("")
+	w("**TCP latency** — 1-byte request/response round trips on one connection (a Go client and echo server with their sockets inside")
+	w("the two pods' namespaces; not `ping`), %d per round after %d untimed, all rounds pooled; ratio of the p50s = Tricolor / raw.", c.rtts, rrWarmup)
+	w("")
+	w("| Path | p50 Tricolor | p50 raw | Ratio | p99 Tricolor | p99 raw | Ratio |")
+	w("|---|---|---|---|---|---|---|")
+	for _, p := range tr {
+		t50, r50 := percentile(p.tricolor.rtts, 50), percentile(p.plain.rtts, 50)
+		t99, r99 := percentile(p.tricolor.rtts, 99), percentile(p.plain.rtts, 99)
+		w("| %s | %s | %s | %s | %s | %s | %s |", p.name, us(t50), us(r50), ratio(float64(t50), float64(r50)), us(t99), us(r99), ratio(float64(t99), float64(r99)))
+	}
+	w("")
+	w("**Pod-ready time** — %d pods created back to back on one node through the lab (namespace, CNI ADD via libcni, the pod's", rd.pods)
+	w("WorkloadEndpoint), each timed from the start of its creation until a TCP connection from a prober pod on the same node first")
+	w("succeeds. Probing starts when creation returns (the pod's address is known then), one attempt at a time, %s each (the", ms(probeAttempt))
+	w("resolution). A NetworkPolicy allows only the prober, and the dataplane drops traffic to a workload interface Felix has not")
+	w("programmed, so success means `calico-node` programmed the endpoint and its policy. Controls in the same run: a pod created while")
+	w("the node's calico-node was stopped stayed unreachable (%t); an outsider pod the policy does not allow was refused (%t).", rd.controlBlocked, rd.outsiderBlocked)
+	w("Baseline: the same creation returning, i.e. CNI ADD done.")
+	w("")
+	w("| | p50 | p99 | max |")
+	w("|---|---|---|---|")
+	row := func(name string, ds []time.Duration) {
+		w("| %s | %s | %s | %s |", name, ms(percentile(ds, 50)), ms(percentile(ds, 99)), ms(percentile(ds, 100)))
+	}
+	row("CNI ADD returned (baseline)", rd.add)
+	row("first packet allowed (pod ready)", rd.ready)
+	row("ready minus ADD, per pod", rd.afterAdd)
+	w("| ratio ready / ADD | %s | %s | |", ratio(float64(percentile(rd.ready, 50)), float64(percentile(rd.add, 50))),
+		ratio(float64(percentile(rd.ready, 99)), float64(percentile(rd.add, 99))))
+	w("")
+	w("%d of %d pods answered the first probe, sent as creation returned: Felix had programmed them while CNI ADD was still", rd.firstAttempt, rd.pods)
+	w("finishing, so for those the true ready time is at most the ADD time. All %d pods were ready %s after the first creation started.",
+		rd.pods, rd.total.Round(time.Millisecond))
+	return b.String()
+}
