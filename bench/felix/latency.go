@@ -195,11 +195,11 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 			})
 		}
 	}
-	if err := nftIn("table inet tcbench-floor {\n chain fwd { type filter hook forward priority -10; policy accept; }\n}\n")(); err != nil {
+	if err := nftIn("table inet tcbench-floor {\n chain floor { type filter hook forward priority -10; policy accept; }\n}\n")(); err != nil {
 		return nil, err
 	}
-	floorDeny := nftIn(fmt.Sprintf("add rule inet tcbench-floor fwd ip saddr %s ip daddr %s tcp dport %d drop\n", b.pods[loadedA].ip, b.pods[loadedB].ip, probePort))
-	floorAllow := nftIn("flush chain inet tcbench-floor fwd\n")
+	floorDeny := nftIn(fmt.Sprintf("add rule inet tcbench-floor floor ip saddr %s ip daddr %s tcp dport %d drop\n", b.pods[loadedA].ip, b.pods[loadedB].ip, probePort))
+	floorAllow := nftIn("flush chain inet tcbench-floor floor\n")
 
 	l := &latencies{}
 	steps := []struct {

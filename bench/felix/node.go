@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/tricolor-net/tricolor/api/numorstring"
 	v3 "github.com/tricolor-net/tricolor/api/v3"
@@ -71,8 +73,8 @@ func podLabels(i int) map[string]string {
 // setUp starts an embedded etcd, writes the load, wires the real pods and
 // runs Felix in the node namespace until ctx ends; it returns once Felix
 // has programmed everything.
-func setUp(ctx context.Context, tmp string) (b *benchNode, err error) {
-	b = &benchNode{pods: map[int]*pod{}}
+func setUp(ctx context.Context, tmp string) (_ *benchNode, err error) {
+	b := &benchNode{pods: map[int]*pod{}}
 	defer func() {
 		if err != nil {
 			b.close()
@@ -100,14 +102,19 @@ func setUp(ctx context.Context, tmp string) (b *benchNode, err error) {
 		}
 	}
 	objs = append(objs, allowLoaded(), flipPolicy(v3.Allow))
+	t0 := time.Now()
 	if err := createAll(ctx, c, objs); err != nil {
 		return nil, err
 	}
+	log.Printf("bench/felix: wrote %d resources in %v", len(objs), time.Since(t0).Round(time.Millisecond))
 
 	if b.node, err = testutil.CreateNetns("fxnode"); err != nil {
 		return nil, err
 	}
 	b.stop = append(b.stop, func() { _ = b.node.Delete() })
+	if err := testutil.PrepareWorkloadNode(b.node); err != nil {
+		return nil, err
+	}
 	for _, i := range []int{plainA, plainB, loadedA, loadedB} {
 		ns, err := testutil.CreateNetns(fmt.Sprintf("fxpod%d", i))
 		if err != nil {
@@ -119,10 +126,8 @@ func setUp(ctx context.Context, tmp string) (b *benchNode, err error) {
 			return nil, err
 		}
 	}
-	if _, err := testutil.Run("ip", "netns", "exec", b.node.Name, "sysctl", "-qw", "net.ipv4.ip_forward=1"); err != nil {
-		return nil, err
-	}
 
+	log.Printf("bench/felix: namespaces wired at %v", time.Since(t0).Round(time.Millisecond))
 	f := felix.New(felix.Config{NodeName: nodeName, Backend: c.Backend(),
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	fctx, cancel := context.WithCancel(ctx)

@@ -57,16 +57,20 @@ func iperf(p pair, udp bool, secs int) (float64, error) {
 		args = append(args, "-u", "-l", "64", "-b", "0")
 	}
 	var out []byte
-	for try := 0; ; try++ { // the server may not be listening yet
-		out, err = p.src.ns.Command("iperf3", args...).Output()
-		if err == nil || try == 20 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	var r iperfResult
-	if jerr := json.Unmarshal(out, &r); jerr != nil || r.Error != "" || err != nil {
-		return 0, fmt.Errorf("iperf3 %s (%s): %v %s %s", strings.Join(args, " "), p.name, err, r.Error, out)
+	for try := 0; ; try++ {
+		out, err = p.src.ns.Command("iperf3", args...).Output()
+		r = iperfResult{}
+		jerr := json.Unmarshal(out, &r)
+		// The one-shot server may not be listening yet: refused, retry.
+		if strings.Contains(r.Error, "refused") && try < 40 {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if jerr != nil || r.Error != "" || err != nil {
+			return 0, fmt.Errorf("iperf3 %s (%s): %v %s %s", strings.Join(args, " "), p.name, err, r.Error, out)
+		}
+		break
 	}
 	if udp {
 		if r.End.Sum.Seconds == 0 {

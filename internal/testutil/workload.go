@@ -28,3 +28,25 @@ func WireWorkload(node, pod *Netns, iface, addr string) error {
 	}
 	return nil
 }
+
+// PrepareWorkloadNode readies a node namespace for WireWorkload pods:
+// IPv4 forwarding on, and a default route out of a veth pair that stays
+// inside the namespace ("uplink" ↔ "uplink-peer"). Proxy ARP answers for
+// WorkloadGateway only when the node has a route to it through another
+// interface — a real host's default route; the dummy module is not in
+// every kernel, a veth pair is.
+func PrepareWorkloadNode(node *Netns) error {
+	steps := [][]string{
+		{"ip", "netns", "exec", node.Name, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+		{"ip", "-n", node.Name, "link", "add", "uplink", "type", "veth", "peer", "name", "uplink-peer"},
+		{"ip", "-n", node.Name, "link", "set", "uplink-peer", "up"},
+		{"ip", "-n", node.Name, "link", "set", "uplink", "up"},
+		{"ip", "-n", node.Name, "route", "add", "default", "dev", "uplink"},
+	}
+	for _, s := range steps {
+		if _, err := Run(s[0], s[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

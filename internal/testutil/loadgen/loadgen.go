@@ -112,11 +112,16 @@ func (s Spec) Endpoint(i int, labels map[string]string) *v3.WorkloadEndpoint {
 	pod := fmt.Sprintf("w%d", i)
 	ns := s.Namespace(i)
 	w := v3.NewWorkloadEndpoint()
-	w.Namespace, w.Name, w.Labels = ns, node+"-k8s-"+pod+"-eth0", labels
+	w.Namespace, w.Labels = ns, labels
 	w.Spec = v3.WorkloadEndpointSpec{Orchestrator: "k8s", Node: node, Pod: pod, Endpoint: "eth0",
 		IPNetworks: []string{IP(i) + "/32"}, InterfaceName: InterfaceName(i), MAC: "ee:ee:ee:ee:ee:ee",
 		Profiles: []string{"kns." + ns},
 		Ports:    []v3.WorkloadEndpointPort{{Name: NamedPort, Protocol: numorstring.ProtocolFromString("TCP"), Port: NamedPortPort}}}
+	if name, err := w.Spec.ExpectedName(); err == nil {
+		w.Name = name
+	} else { // unreachable: every part above is set and well-formed
+		panic(err)
+	}
 	return w
 }
 
