@@ -62,6 +62,7 @@ lint:
 generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd:crdVersions=v1,allowDangerousTypes=true paths=./api/... output:crd:dir=manifests/crds
+	hack/crd-fixups.sh manifests/crds
 
 $(CONTROLLER_GEN):
 	GOBIN=$(GOBIN_T) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)

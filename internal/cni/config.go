@@ -229,9 +229,11 @@ func (c *NetConf) validate() error {
 	switch strings.ToLower(c.DatastoreType) {
 	case "", "etcdv3", "embedded":
 	case "kubernetes":
-		add("field \"datastore_type\": kubernetes is not supported yet; use etcdv3 with etcd_endpoints")
+		if c.Kubernetes.Kubeconfig == "" {
+			add("field \"datastore_type\" is kubernetes but kubernetes.kubeconfig is empty; set it to the kubeconfig calico-node install-cni writes (e.g. /etc/cni/net.d/calico-kubeconfig)")
+		}
 	default:
-		add("field \"datastore_type\" is %q; use etcdv3 (or kubernetes once supported)", c.DatastoreType)
+		add("field \"datastore_type\" is %q; use etcdv3 or kubernetes", c.DatastoreType)
 	}
 	if c.EtcdDiscoverySrv != "" {
 		add("field \"etcd_discovery_srv\" is not supported; list the members in etcd_endpoints")

@@ -149,9 +149,28 @@ func (l *lockedBuf) Reset() {
 // pod pool 10.244.0.0/16.
 func newNode(t *testing.T) *node {
 	t.Helper()
+	n := newHostNode(t)
+	n.etcd = testutil.StartEtcdProcess(t)
+	ctx := context.Background()
+	c, closer, err := client.Open(ctx, &client.Config{CalicoAPIConfigSpec: client.CalicoAPIConfigSpec{
+		DatastoreType: client.DatastoreEtcdV3, EtcdConfig: client.EtcdConfig{EtcdEndpoints: n.etcd.Endpoint}}, Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closer() })
+	n.client = c
+	n.etcdInNS = "http://" + testutil.ForwardIntoNetns(t, n.hostPath, strings.TrimPrefix(n.etcd.Endpoint, "http://"))
+	n.createPool("pod-pool", "10.244.0.0/16", 26)
+	return n
+}
+
+// newHostNode creates the node's host namespace with its uplink and the
+// CNI runtime; the datastore is the caller's.
+func newHostNode(t *testing.T) *node {
+	t.Helper()
 	testutil.RequireRoot(t)
 	dir := pluginDir(t)
-	n := &node{t: t, host: testutil.NewNetns(t, "cnihost"), etcd: testutil.StartEtcdProcess(t), stderr: &lockedBuf{}, name: "node-1"}
+	n := &node{t: t, host: testutil.NewNetns(t, "cnihost"), stderr: &lockedBuf{}, name: "node-1"}
 	n.hostPath = "/run/netns/" + n.host.Name
 	n.logFile = filepath.Join(t.TempDir(), "cni.log")
 	// What Felix would do on a real node: forward between interfaces.
@@ -164,16 +183,6 @@ func newNode(t *testing.T) *node {
 	n.host.IP(t, "addr", "add", "198.18.0.1/30", "dev", "fab0")
 	n.cli.IP(t, "addr", "add", "198.18.0.2/30", "dev", "eth0")
 	n.host.IP(t, "route", "add", "default", "via", "198.18.0.2")
-	ctx := context.Background()
-	c, closer, err := client.Open(ctx, &client.Config{CalicoAPIConfigSpec: client.CalicoAPIConfigSpec{
-		DatastoreType: client.DatastoreEtcdV3, EtcdConfig: client.EtcdConfig{EtcdEndpoints: n.etcd.Endpoint}}, Source: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closer() })
-	n.client = c
-	n.etcdInNS = "http://" + testutil.ForwardIntoNetns(t, n.hostPath, strings.TrimPrefix(n.etcd.Endpoint, "http://"))
-	n.createPool("pod-pool", "10.244.0.0/16", 26)
 	n.cni = libcni.NewCNIConfigWithCacheDir([]string{dir, debianCNIDir}, t.TempDir(),
 		&nsExec{hostNS: n.hostPath, raw: &invoke.RawExec{}, stderr: n.stderr})
 	return n

@@ -104,5 +104,10 @@ func (p *IPAMPlugin) run(a *skel.CmdArgs, command string, fn func(ctx context.Co
 		return err
 	}
 	defer closeC()
+	if command == "ADD" {
+		if err := s.loadPod(ctx); err != nil {
+			return err
+		}
+	}
 	return fn(ctx, s, c)
 }

@@ -93,6 +93,8 @@ type session struct {
 	log    *slog.Logger
 	closeL func()
 	node   string
+	// kube is the Kubernetes API in Kubernetes datastore mode (set by open).
+	kube *kubeAPI
 }
 
 // begin parses the config and works out the workload.
@@ -124,13 +126,33 @@ func (p *Plugin) begin(a *skel.CmdArgs, cmd string) (*session, error) {
 	return s, nil
 }
 
-// open connects to the datastore.
+// open connects to the datastore (and, in Kubernetes datastore mode, the
+// Kubernetes API, kept in s.kube).
 func (p *Plugin) open(ctx context.Context, s *session) (*client.Client, func() error, error) {
-	c, closer, err := openClient(ctx, s.conf, p.getenv)
+	c, kube, closer, err := openClient(ctx, s.conf, p.getenv)
 	if err != nil {
 		return nil, nil, cniError(types.ErrTryAgainLater, "datastore unreachable", err)
 	}
+	s.kube = kube
 	return c, closer, nil
+}
+
+// kubePod reports whether the workload is a Kubernetes pod whose record
+// lives in the Kubernetes API (Kubernetes datastore mode).
+func (s *session) kubePod() bool {
+	return s.kube != nil && s.w != nil && s.w.Orchestrator == OrchestratorK8s
+}
+
+// loadPod reads the pod's labels, annotations and service account from the
+// Kubernetes API in Kubernetes datastore mode (a no-op otherwise).
+func (s *session) loadPod(ctx context.Context) error {
+	if !s.kubePod() {
+		return nil
+	}
+	if err := s.kube.loadPod(ctx, s.w); err != nil {
+		return cniError(types.ErrTryAgainLater, "reading the pod from the Kubernetes API failed", err)
+	}
+	return nil
 }
 
 // newIPAM returns IPAM over the client's datastore.
@@ -156,6 +178,9 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 		return err
 	}
 	defer closeC()
+	if err = s.loadPod(ctx); err != nil {
+		return err
+	}
 
 	// 1) Addresses.
 	var addrs []netip.Addr
@@ -234,10 +259,18 @@ func (p *Plugin) Add(a *skel.CmdArgs) (err error) {
 		return err
 	}
 
-	// 3) The WorkloadEndpoint.
+	// 3) The WorkloadEndpoint: in Kubernetes datastore mode it is derived
+	// from the Pod, so the pod gets its IP annotations instead.
 	wep, err := s.w.WorkloadEndpoint(hostVeth, links.PodMAC, addrs)
 	if err != nil {
 		return cniError(types.ErrInvalidEnvironmentVariables, "cannot build the workload endpoint", err)
+	}
+	if s.kubePod() {
+		if err = s.kube.setPodIPs(ctx, s.w, addrs); err != nil {
+			return cniError(types.ErrTryAgainLater, "annotating the pod with its IPs failed", err)
+		}
+		s.log.Info("pod networked", "hostVeth", hostVeth, "addrs", addrs)
+		return types.PrintResult(buildResult(hostVeth, a, links, addrs, ipamResult), s.conf.CNIVersion)
 	}
 	if s.w.Orchestrator == OrchestratorCNI {
 		if err = ensureNetworkProfile(ctx, c, s.w.Network); err != nil {
@@ -292,7 +325,12 @@ func (p *Plugin) Del(a *skel.CmdArgs) error {
 		return err
 	}
 	defer closeC()
-	deleted, err := deleteWEP(ctx, c, s.w)
+	var deleted bool
+	if s.kubePod() {
+		deleted, err = s.kube.clearPodIPs(ctx, s.w)
+	} else {
+		deleted, err = deleteWEP(ctx, c, s.w)
+	}
 	if err != nil {
 		return cniError(types.ErrTryAgainLater, "deleting the workload endpoint failed", err)
 	}
@@ -367,9 +405,17 @@ func (p *Plugin) Check(a *skel.CmdArgs) error {
 		}
 	}
 	want, err := s.w.WorkloadEndpoint(hostVeth, podMAC, addrs)
-	if err != nil {
+	switch {
+	case s.kubePod():
+		ann, aerr := s.kube.podAnnotations(ctx, s.w)
+		if aerr != nil {
+			problems = append(problems, aerr.Error())
+		} else {
+			problems = append(problems, checkPodIPs(ann, s.w, addrs)...)
+		}
+	case err != nil:
 		problems = append(problems, err.Error())
-	} else {
+	default:
 		if podMAC == nil {
 			want.Spec.MAC = ""
 		}
@@ -390,7 +436,7 @@ func (p *Plugin) Status(a *skel.CmdArgs) error {
 	defer s.closeL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, closeC, err := openClient(ctx, s.conf, p.getenv)
+	c, _, closeC, err := openClient(ctx, s.conf, p.getenv)
 	if err != nil {
 		return cniError(ErrCodeStatusUnavailable, "calico: the datastore does not answer, so pods cannot be networked", err)
 	}

@@ -45,13 +45,20 @@ type Workload struct {
 	Network      string
 	// Labels are the endpoint's labels (args.cni.labels plus Calico's).
 	Labels map[string]string
-	// Annotations are the pod annotations the runtime passed.
+	// Annotations are the pod's annotations: from the Kubernetes API in
+	// Kubernetes datastore mode, else those the runtime passed.
 	Annotations map[string]string
+	// ServiceAccount is the pod's service account (Kubernetes datastore
+	// mode only; it adds the ksa.<namespace>.<name> profile).
+	ServiceAccount string
 	// RequestedIPs are specific addresses asked for (ipAddrs annotation,
 	// args.cni.ips or the ips capability).
 	RequestedIPs []netip.Addr
 	// IPv4Pools and IPv6Pools override the config's pools (annotations).
 	IPv4Pools, IPv6Pools []string
+
+	// confIPs are the addresses asked for through the CNI ips convention.
+	confIPs []string
 }
 
 // ParseCNIArgs splits CNI_ARGS ("K=V;K2=V2") into a map. Keys Calico does
@@ -110,30 +117,43 @@ func NewWorkload(conf *NetConf, containerID, netns, ifName, cniArgs, node string
 		w.Labels[LabelNamespace] = w.Namespace
 		w.Labels[LabelOrchestrator] = OrchestratorK8s
 	}
-	ips := append(append([]string(nil), conf.Args.CNI.IPs...), conf.RuntimeConfig.IPs...)
+	w.confIPs = append(append([]string(nil), conf.Args.CNI.IPs...), conf.RuntimeConfig.IPs...)
+	if err := w.applyAnnotations(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// applyAnnotations works out the address requests: the CNI ips convention
+// plus the ipAddrs annotation, and the pools of the ipv4pools / ipv6pools
+// annotations.
+func (w *Workload) applyAnnotations() error {
+	ips := append([]string(nil), w.confIPs...)
 	if v := w.Annotations[AnnotationIPAddrs]; v != "" {
 		var list []string
 		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			return nil, fmt.Errorf("annotation %s=%q is not a JSON list of addresses, e.g. [\"10.244.1.5\"]: %v", AnnotationIPAddrs, v, err)
+			return fmt.Errorf("annotation %s=%q is not a JSON list of addresses, e.g. [\"10.244.1.5\"]: %v", AnnotationIPAddrs, v, err)
 		}
 		ips = append(ips, list...)
 	}
+	w.RequestedIPs = nil
 	for _, s := range ips {
 		// The ips convention allows CIDR notation; the prefix length is ignored.
 		addr, err := netip.ParseAddr(strings.SplitN(s, "/", 2)[0])
 		if err != nil {
-			return nil, fmt.Errorf("requested IP %q is not an address: %v", s, err)
+			return fmt.Errorf("requested IP %q is not an address: %v", s, err)
 		}
 		w.RequestedIPs = append(w.RequestedIPs, addr)
 	}
+	w.IPv4Pools, w.IPv6Pools = nil, nil
 	for ann, dst := range map[string]*[]string{AnnotationIPv4Pools: &w.IPv4Pools, AnnotationIPv6Pools: &w.IPv6Pools} {
 		if v := w.Annotations[ann]; v != "" {
 			if err := json.Unmarshal([]byte(v), dst); err != nil {
-				return nil, fmt.Errorf("annotation %s=%q is not a JSON list of pool names or CIDRs: %v", ann, v, err)
+				return fmt.Errorf("annotation %s=%q is not a JSON list of pool names or CIDRs: %v", ann, v, err)
 			}
 		}
 	}
-	return w, nil
+	return nil
 }
 
 // HostVethName is Calico's host-side interface name: "cali" + the first 11
@@ -180,6 +200,9 @@ func (w *Workload) IPAMAttrs() map[string]string {
 // pods, the network's name for plain CNI workloads (as Calico).
 func (w *Workload) Profiles() []string {
 	if w.Orchestrator == OrchestratorK8s {
+		if w.ServiceAccount != "" {
+			return []string{"kns." + w.Namespace, "ksa." + w.Namespace + "." + w.ServiceAccount}
+		}
 		return []string{"kns." + w.Namespace}
 	}
 	return []string{w.Network}
