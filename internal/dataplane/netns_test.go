@@ -288,3 +288,25 @@ func icmpChecksum(b []byte) uint16 {
 	}
 	return ^uint16(sum)
 }
+
+// serveWhoami answers every TCP connection to port inside ns with the
+// source address it sees and a newline (closed in t.Cleanup).
+func serveWhoami(t *testing.T, ns *netns, port int) {
+	t.Helper()
+	var ln net.Listener
+	if err := ns.do(func() (err error) { ln, err = net.Listen("tcp4", fmt.Sprintf(":%d", port)); return }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			_, _ = c.Write([]byte(host + "\n"))
+			c.Close()
+		}
+	}()
+}

@@ -53,20 +53,11 @@ func listenTCP(t *testing.T, ns *netns, ports ...int) {
 // pods are unaffected.
 func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 	l := newLab(t)
-	ext := newNetns(t, "hext")
-	l.node.ip(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ext.name)
-	l.node.ip(t, "addr", "add", "198.18.1.1/24", "dev", "eth1")
-	l.node.ip(t, "link", "set", "eth1", "up")
-	ext.ip(t, "addr", "add", "198.18.1.2/24", "dev", "eth0")
-	ext.ip(t, "link", "set", "eth0", "up")
 	listenTCP(t, l.node, 22, 8081, 8082)
-	listenTCP(t, ext, 80, 2379)
-	node := &pod{ns: l.node, ip: "198.18.1.1"}
-	outside := &pod{ns: ext, ip: "198.18.1.2"}
+	listenTCP(t, l.ext, 2379) // tcp/80 is served by the lab
+	node, outside := l.pods[pHost], l.pods[pOutside]
 
-	hep := v3.NewHostEndpoint()
-	hep.Name, hep.Labels = "node-a-eth1", map[string]string{"role": "host"}
-	hep.Spec = v3.HostEndpointSpec{Node: nodeName, InterfaceName: "eth1"}
+	hep := eth1Endpoint()
 	hostWeb := globalpol("host-web", "default", 1, "role == 'host'", ingress, []v3.Rule{{
 		Action: v3.Allow, Protocol: protoPtr("TCP"),
 		Destination: v3.EntityRule{Ports: []numorstring.Port{numorstring.SinglePort(8081)}},
@@ -96,7 +87,10 @@ func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 		{outside, node, 8081, true}, {outside, node, 8082, false}, {outside, node, 22, true},
 		{node, outside, 80, false}, {node, outside, 2379, true},
 	})
-	l.assertMatrix(t, allowAll)
+	// Pods are untouched; host <-> outside on the matrix's ports is cut
+	// but for udp/53 out (a failsafe outbound port).
+	l.assertMatrix(t, allOf(deny(allOf(from(pOutside), to(pHost))),
+		restrict(allOf(from(pHost), to(pOutside)), on(udp53))))
 
 	l.setObjects(t, hep)
 	run("host endpoint without policy", []check{
@@ -114,19 +108,10 @@ func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 // Deny beats a normal Allow; failsafe ports stay open.
 func TestPrivilegedHostEndpoint_PreDNATAndUntracked(t *testing.T) {
 	l := newLab(t)
-	ext := newNetns(t, "hext")
-	l.node.ip(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", ext.name)
-	l.node.ip(t, "addr", "add", "198.18.1.1/24", "dev", "eth1")
-	l.node.ip(t, "link", "set", "eth1", "up")
-	ext.ip(t, "addr", "add", "198.18.1.2/24", "dev", "eth0")
-	ext.ip(t, "link", "set", "eth0", "up")
 	listenTCP(t, l.node, 22, 8081, 8082, 8083, 8084, 8085)
-	node := &pod{ns: l.node, ip: "198.18.1.1"}
-	outside := &pod{ns: ext, ip: "198.18.1.2"}
+	node, outside := l.pods[pHost], l.pods[pOutside]
 
-	hep := v3.NewHostEndpoint()
-	hep.Name, hep.Labels = "node-a-eth1", map[string]string{"role": "host"}
-	hep.Spec = v3.HostEndpointSpec{Node: nodeName, InterfaceName: "eth1"}
+	hep := eth1Endpoint()
 	ports := func(ps ...uint16) []numorstring.Port {
 		var out []numorstring.Port
 		for _, p := range ps {

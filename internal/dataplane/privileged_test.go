@@ -18,34 +18,86 @@ import (
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
 
-// A node namespace with five pods wired like Calico's CNI does. Pods 0-3
-// are workload endpoints the calc graph knows (namespaces a and b); pod 4
-// has a cali* interface nobody told us about, so it must be cut off both
-// ways (fail closed).
+// The lab: a node namespace with six pods wired like Calico's CNI does,
+// one more pod whose cali* interface nobody told us about (it must be cut
+// off both ways: fail closed), the node itself and an "outside" namespace
+// beyond the node's eth1 (the host endpoint interface). All nine are
+// participants of the traffic matrix.
 
 const nodeName = "node-a"
+
+// Participants of the matrix, by index into lab.pods.
+const (
+	pClient  = iota // a/client
+	pWebA           // a/web
+	pDB             // b/db, named ports http (tcp/8080) and dns (udp/53)
+	pWebB           // b/web
+	pMonitor        // c/monitor, service account prometheus
+	pAPI            // d/api
+	pUnknown        // cali interface calc never mentions
+	pHost           // the node, 198.18.1.1 on eth1
+	pOutside        // beyond eth1, 198.18.1.2
+	nParticipants
+)
+
+const (
+	hostIP    = "198.18.1.1"
+	outsideIP = "198.18.1.2"
+	// whoamiPort is where the outside answers with the source address it
+	// sees (natOutgoing checks).
+	whoamiPort = 7000
+)
 
 type podSpec struct {
 	ns, name, iface, ip string
 	labels              map[string]string
+	serviceAccount      string
 	ports               []v3.WorkloadEndpointPort
 }
 
-var podSpecs = []podSpec{
-	{"a", "client", "calia0client", "10.244.0.10", map[string]string{"role": "client"}, nil},
-	{"a", "web", "calia1web", "10.244.0.11", map[string]string{"role": "web"}, nil},
-	{"b", "db", "calib2db", "10.244.0.12", map[string]string{"role": "db"},
-		[]v3.WorkloadEndpointPort{{Name: "http", Protocol: numorstring.ProtocolFromString("TCP"), Port: 8080}}},
-	{"b", "web", "calib3web", "10.244.0.13", map[string]string{"role": "web"}, nil},
-	{"", "", "caliunknown", "10.244.0.14", nil, nil},
+func wepPort(name, proto string, port uint16) v3.WorkloadEndpointPort {
+	return v3.WorkloadEndpointPort{Name: name, Protocol: numorstring.ProtocolFromString(proto), Port: port}
 }
 
-const unknownPod = 4
+// podSpecs are the pods, indexed like the participants.
+var podSpecs = []podSpec{
+	pClient:  {"a", "client", "calia0client", "10.244.0.10", map[string]string{"role": "client"}, "default", nil},
+	pWebA:    {"a", "web", "calia1web", "10.244.0.11", map[string]string{"role": "web"}, "default", nil},
+	pDB:      {"b", "db", "calib2db", "10.244.0.12", map[string]string{"role": "db"}, "default", []v3.WorkloadEndpointPort{wepPort("http", "TCP", 8080), wepPort("dns", "UDP", 53)}},
+	pWebB:    {"b", "web", "calib3web", "10.244.0.13", map[string]string{"role": "web"}, "default", nil},
+	pMonitor: {"c", "monitor", "calic4mon", "10.244.0.14", map[string]string{"role": "monitor"}, "prometheus", nil},
+	pAPI:     {"d", "api", "calid5api", "10.244.0.15", map[string]string{"role": "api", "env": "prod"}, "default", nil},
+	pUnknown: {"", "", "caliunknown", "10.244.0.16", nil, "", nil},
+}
 
-// lab is the node, its pods and the dataplane driving the node's table.
+// namespaceLabels are the Kubernetes namespaces' labels (applied through
+// the kns.<ns> profiles, as Calico's Kubernetes datastore does).
+var namespaceLabels = map[string]map[string]string{
+	"a": {"team": "team-a"},
+	"b": {"team": "team-b"},
+	"c": {"team": "ops"},
+	"d": {"team": "team-b", "env": "prod"},
+}
+
+// participantName names a participant in failure messages.
+func participantName(i int) string {
+	switch i {
+	case pHost:
+		return "host"
+	case pOutside:
+		return "outside"
+	case pUnknown:
+		return "unknown"
+	}
+	return podSpecs[i].ns + "/" + podSpecs[i].name
+}
+
+// lab is the node, its participants and the dataplane driving the node's
+// table.
 type lab struct {
 	node  *netns
-	pods  []*pod
+	ext   *netns // the outside
+	pods  []*pod // indexed by participant
 	graph *calc.Graph
 	state map[datastore.Key][]byte
 	mgr   *PolicyManager
@@ -64,11 +116,25 @@ func newLab(t *testing.T) *lab {
 	l.node.ip(t, "link", "set", "uplink-peer", "up")
 	l.node.ip(t, "link", "set", "uplink", "up")
 	l.node.ip(t, "route", "add", "default", "dev", "uplink")
+	l.pods = make([]*pod, nParticipants)
 	for i, s := range podSpecs {
-		p := wirePod(t, l.node, fmt.Sprintf("p%d", i), s.iface, s.ip)
-		serveEcho(t, p)
-		l.pods = append(l.pods, p)
+		l.pods[i] = wirePod(t, l.node, fmt.Sprintf("p%d", i), s.iface, s.ip)
 	}
+	// eth1: the node's link to the outside, protected by host endpoints
+	// in some cases.
+	l.ext = newNetns(t, "out")
+	l.node.ip(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth0", "netns", l.ext.name)
+	l.node.ip(t, "addr", "add", hostIP+"/24", "dev", "eth1")
+	l.node.ip(t, "link", "set", "eth1", "up")
+	l.ext.ip(t, "addr", "add", outsideIP+"/24", "dev", "eth0")
+	l.ext.ip(t, "link", "set", "eth0", "up")
+	l.ext.ip(t, "route", "add", "10.244.0.0/16", "via", hostIP)
+	l.pods[pHost] = &pod{ns: l.node, ip: hostIP}
+	l.pods[pOutside] = &pod{ns: l.ext, ip: outsideIP}
+	for _, p := range l.pods {
+		serveEcho(t, p)
+	}
+	serveWhoami(t, l.ext, whoamiPort)
 	l.nft = l.newNFT(t)
 	l.graph = calc.New(calc.Config{NodeName: nodeName})
 	l.mgr = NewPolicyManager(l.nft, PolicyConfig{RefreshInterval: -1})
@@ -125,26 +191,43 @@ func (n nsNFT) ListCounters(ctx context.Context) (out []*knftables.Counter, err 
 	return
 }
 
-// baseObjects are the namespaces' profiles and the known pods' endpoints.
+// baseObjects are the namespaces' and service accounts' profiles (as
+// Calico derives them from Kubernetes) and the known pods' endpoints.
 func baseObjects() []v3.Resource {
 	var out []v3.Resource
-	for _, ns := range []string{"a", "b"} {
+	for _, ns := range []string{"a", "b", "c", "d"} {
 		p := v3.NewProfile()
 		p.Name = calc.NamespaceProfileNamePrefix + ns
-		p.Spec.LabelsToApply = map[string]string{calc.NamespaceLabelPrefix + calc.LabelName: ns, calc.NamespaceLabelPrefix + "team": "team-" + ns}
+		p.Spec.LabelsToApply = map[string]string{calc.NamespaceLabelPrefix + calc.LabelName: ns}
+		for k, v := range namespaceLabels[ns] {
+			p.Spec.LabelsToApply[calc.NamespaceLabelPrefix+k] = v
+		}
 		p.Spec.Ingress = []v3.Rule{{Action: v3.Allow}}
 		p.Spec.Egress = []v3.Rule{{Action: v3.Allow}}
 		out = append(out, p)
 	}
-	for _, s := range podSpecs[:unknownPod] {
-		w := v3.NewWorkloadEndpoint()
-		w.Namespace, w.Name, w.Labels = s.ns, "node--a-k8s-"+s.name+"-eth0", s.labels
-		w.Spec = v3.WorkloadEndpointSpec{Orchestrator: "k8s", Node: nodeName, Pod: s.name, Endpoint: "eth0",
-			IPNetworks: []string{s.ip + "/32"}, InterfaceName: s.iface, MAC: "ee:ee:ee:ee:ee:ee",
-			Profiles: []string{calc.NamespaceProfileNamePrefix + s.ns}, Ports: s.ports}
-		out = append(out, w)
+	sa := v3.NewProfile()
+	sa.Name = calc.ServiceAccountProfileNamePrefix + "c.prometheus"
+	sa.Spec.LabelsToApply = map[string]string{calc.ServiceAccountLabelPrefix + calc.LabelName: "prometheus", calc.ServiceAccountLabelPrefix + "role": "scraper"}
+	out = append(out, sa)
+	for _, s := range podSpecs[:pUnknown] {
+		out = append(out, podEndpoint(s))
 	}
 	return out
+}
+
+// podEndpoint is the WorkloadEndpoint Calico's CNI plugin writes for a pod.
+func podEndpoint(s podSpec) *v3.WorkloadEndpoint {
+	w := v3.NewWorkloadEndpoint()
+	w.Namespace, w.Name, w.Labels = s.ns, "node--a-k8s-"+s.name+"-eth0", s.labels
+	profiles := []string{calc.NamespaceProfileNamePrefix + s.ns}
+	if s.serviceAccount == "prometheus" {
+		profiles = append(profiles, calc.ServiceAccountProfileNamePrefix+s.ns+"."+s.serviceAccount)
+	}
+	w.Spec = v3.WorkloadEndpointSpec{Orchestrator: "k8s", Node: nodeName, Pod: s.name, Endpoint: "eth0",
+		ServiceAccountName: s.serviceAccount, IPNetworks: []string{s.ip + "/32"}, InterfaceName: s.iface,
+		MAC: "ee:ee:ee:ee:ee:ee", Profiles: profiles, Ports: s.ports}
+	return w
 }
 
 // setObjects makes the datastore hold exactly base + objs, feeds the
@@ -183,14 +266,16 @@ func (l *lab) setObjects(t *testing.T, objs ...v3.Resource) {
 	}
 }
 
-// expectFn says whether traffic from pod src to pod dst with probe pr
-// should get through.
+// expectFn says whether traffic from participant src to participant dst
+// with probe pr should get through.
 type expectFn func(src, dst int, pr probe) bool
 
-// assertMatrix probes every ordered pair of pods with every probe, in
-// parallel, and fails with the whole list of mismatches.
+// assertMatrix probes every ordered pair of participants with every probe,
+// in parallel, and fails with the whole list of mismatches. Traffic from or
+// to the unknown interface must be dropped whatever the case says.
 func (l *lab) assertMatrix(t *testing.T, expect expectFn) {
 	t.Helper()
+	want := func(s, d int, pr probe) bool { return s != pUnknown && d != pUnknown && expect(s, d, pr) }
 	type result struct {
 		src, dst int
 		pr       probe
@@ -208,12 +293,7 @@ func (l *lab) assertMatrix(t *testing.T, expect expectFn) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					var got bool
-					if s != unknownPod && d != unknownPod && expect(s, d, pr) {
-						got = reachExpected(l.pods[s], l.pods[d], pr)
-					} else {
-						got = reach(l.pods[s], l.pods[d], pr)
-					}
+					got := reachFor(l.pods[s], l.pods[d], pr, want(s, d, pr))
 					mu.Lock()
 					results = append(results, result{s, d, pr, got})
 					mu.Unlock()
@@ -224,13 +304,9 @@ func (l *lab) assertMatrix(t *testing.T, expect expectFn) {
 	wg.Wait()
 	var bad []string
 	for _, r := range results {
-		want := expect(r.src, r.dst, r.pr)
-		if r.src == unknownPod || r.dst == unknownPod {
-			want = false // fail closed, whatever the case says
-		}
-		if r.got != want {
-			bad = append(bad, fmt.Sprintf("  pod%d(%s) -> pod%d(%s) %s: got reachable=%v, want %v",
-				r.src, podSpecs[r.src].iface, r.dst, podSpecs[r.dst].iface, r.pr, r.got, want))
+		if w := want(r.src, r.dst, r.pr); r.got != w {
+			bad = append(bad, fmt.Sprintf("  %d %-9s -> %d %-9s %-8s got reachable=%v, want %v",
+				r.src, participantName(r.src), r.dst, participantName(r.dst), r.pr, r.got, w))
 		}
 	}
 	sort.Strings(bad)
