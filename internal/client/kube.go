@@ -11,12 +11,22 @@ import (
 	"github.com/tricolor-net/tricolor/internal/datastore/k8s"
 )
 
+// Client-side rate limits of the Kubernetes API clients. client-go's
+// defaults (5 requests/s, bursts of 10) make a syncer's initial list of a
+// dozen kinds wait for seconds; the API server's own priority and fairness
+// still protects it.
+const (
+	kubeClientQPS   = 50
+	kubeClientBurst = 100
+)
+
 // KubeRESTConfig resolves the Kubernetes API connection of the kubernetes
 // datastore the way Calico does: the kubeconfig file (spec.kubeconfig /
 // KUBECONFIG) when set, with k8sAPIEndpoint, k8sCertFile, k8sKeyFile,
 // k8sCAFile, k8sAPIToken, k8sInsecureSkipTLSVerify and k8sCurrentContext
 // overriding what it says; without a kubeconfig, those settings alone; with
 // none of them, the in-cluster configuration (the pod's service account).
+// Client-side rate limits are raised to kubeClientQPS/kubeClientBurst.
 func KubeRESTConfig(cfg *Config) (*rest.Config, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.Kubeconfig}
 	ov := &clientcmd.ConfigOverrides{CurrentContext: cfg.K8sCurrentContext}
@@ -34,6 +44,9 @@ func KubeRESTConfig(cfg *Config) (*rest.Config, error) {
 		}
 		return nil, fmt.Errorf("kubernetes datastore (settings from %s): %s: %w; set KUBECONFIG (or spec.kubeconfig in calicoctl.cfg) to a kubeconfig file, or run inside a pod",
 			cfg.Source, where, err)
+	}
+	if rc.QPS == 0 {
+		rc.QPS, rc.Burst = kubeClientQPS, kubeClientBurst
 	}
 	return rc, nil
 }

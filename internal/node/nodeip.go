@@ -22,11 +22,12 @@ func configureNode(ctx context.Context, c *client.Client, cfg *Config, ifaces []
 			if n.Spec.BGP == nil {
 				n.Spec.BGP = &v3.NodeBGPSpec{}
 			}
-			v4, err := nodeAddr(cfg.IPv4, "IP", autodetect.V4, n.Spec.BGP.IPv4Address, list, reach, log)
+			internal := kubernetesInternalIPs(n)
+			v4, err := nodeAddr(cfg.IPv4, "IP", autodetect.V4, n.Spec.BGP.IPv4Address, internal, list, reach, log)
 			if err != nil {
 				return false, err
 			}
-			v6, err := nodeAddr(cfg.IPv6, "IP6", autodetect.V6, n.Spec.BGP.IPv6Address, list, reach, log)
+			v6, err := nodeAddr(cfg.IPv6, "IP6", autodetect.V6, n.Spec.BGP.IPv6Address, internal, list, reach, log)
 			if err != nil {
 				return false, err
 			}
@@ -62,9 +63,19 @@ func configureNode(ctx context.Context, c *client.Client, cfg *Config, ifaces []
 //   - explicit: use it, taking the prefix length from the interface that
 //     holds the address when none was given (else /32 or /128);
 //   - IP6 unset: no IPv6 address (IPv6 is opt-in).
-func nodeAddr(s AddrSetting, varName string, fam autodetect.Family, stored string, list autodetect.ListFunc, reach autodetect.ReachFunc, log *slog.Logger) (string, error) {
+//
+// internal are the Kubernetes Node's InternalIP addresses, which the
+// kubernetes-internal-ip method uses.
+func nodeAddr(s AddrSetting, varName string, fam autodetect.Family, stored string, internal []netip.Addr, list autodetect.ListFunc, reach autodetect.ReachFunc, log *slog.Logger) (string, error) {
 	detect := s.Mode == AddrAutodetect || (fam == autodetect.V4 && s.Mode == AddrUnset && stored == "")
 	switch {
+	case detect && s.Method.Kind == autodetect.KubernetesInternalIP:
+		p, err := detectKubernetesInternalIP(fam, internal, list)
+		if err != nil {
+			return "", fmt.Errorf("%s=autodetect: %w", varName, err)
+		}
+		log.Info("autodetected node address from the Kubernetes Node's InternalIP", "family", fam, "address", p)
+		return p.String(), nil
 	case detect:
 		r, err := s.Method.Detect(fam, list, reach)
 		if err != nil {
@@ -121,4 +132,39 @@ func addrOnly(s string) netip.Addr {
 	}
 	a, _ := netip.ParseAddr(s)
 	return a
+}
+
+// kubernetesInternalIPs are the Node's addresses of type InternalIP: in the
+// kubernetes datastore, the Kubernetes Node's status.addresses.
+func kubernetesInternalIPs(n *v3.Node) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range n.Spec.Addresses {
+		if a.Type != v3.InternalIP {
+			continue
+		}
+		if ip := addrOnly(a.Address); ip.IsValid() {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+// detectKubernetesInternalIP is Calico's kubernetes-internal-ip method: the
+// first InternalIP of the family, with the prefix length of the host
+// interface that holds it (/32 or /128 when no interface does).
+func detectKubernetesInternalIP(fam autodetect.Family, internal []netip.Addr, list autodetect.ListFunc) (netip.Prefix, error) {
+	ifaces, err := list()
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	for _, ip := range internal {
+		if (fam == autodetect.V4) != ip.Unmap().Is4() {
+			continue
+		}
+		if _, local, found := autodetect.FindAddr(ifaces, ip); found {
+			return local, nil
+		}
+		return netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("kubernetes-internal-ip found no IPv%d InternalIP on the Kubernetes Node (status.addresses, reported by the kubelet): %w", fam, autodetect.ErrNeedsKubernetes)
 }

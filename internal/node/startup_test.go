@@ -230,7 +230,7 @@ func TestStartup_FailsClearly(t *testing.T) {
 		want  string
 	}{
 		{"autodetection finds nothing", []string{"IP_AUTODETECTION_METHOD=interface=wlan0"}, nil, "IP=autodetect: autodetect IPv4 with interface=wlan0"},
-		{"kubernetes-internal-ip", []string{"IP_AUTODETECTION_METHOD=kubernetes-internal-ip"}, nil, "needs a Kubernetes cluster"},
+		{"kubernetes-internal-ip", []string{"IP_AUTODETECTION_METHOD=kubernetes-internal-ip"}, nil, "no IPv4 InternalIP on the Kubernetes Node"},
 		{"no address at all", []string{"IP=none"}, nil, "no IPv4 or IPv6 address configured or detected"},
 		{"address used by another node", nil, func(c *client.Client) {
 			n := v3.NewNode()

@@ -20,6 +20,9 @@ type Harness struct {
 	// Compact discards history before rev, as etcd's compaction does. Nil
 	// skips the compaction cases.
 	Compact func(t *testing.T, rev string)
+	// Skip names cases that do not apply to this backend, with the reason
+	// (e.g. a case writing a name the backend reserves).
+	Skip map[string]string
 }
 
 // testCase is one named conformance check.
@@ -43,6 +46,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			t.Cleanup(func() { h.Backend.Close() })
+			if why := h.Skip[c.name]; why != "" {
+				t.Skip(why)
+			}
 			c.run(t, h)
 		})
 	}

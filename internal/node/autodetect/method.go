@@ -22,9 +22,10 @@ const (
 )
 
 // ErrNeedsKubernetes is returned by Detect for kubernetes-internal-ip,
-// which reads the Kubernetes Node's InternalIP and so needs the Kubernetes
-// datastore (not supported yet).
-var ErrNeedsKubernetes = errors.New("the kubernetes-internal-ip method reads the Kubernetes Node's InternalIP and needs a Kubernetes cluster; Tricolor's Kubernetes support is not there yet, so use first-found, can-reach=<ip>, interface=<regex>, skip-interface=<regex> or cidr=<cidr>")
+// which reads the Kubernetes Node's InternalIP addresses: the host's
+// interfaces alone cannot answer it (calico-node answers it from the Node,
+// see package node).
+var ErrNeedsKubernetes = errors.New("the kubernetes-internal-ip method reads the Kubernetes Node's InternalIP addresses, which needs the kubernetes datastore (DATASTORE_TYPE=kubernetes); otherwise use first-found, can-reach=<ip>, interface=<regex>, skip-interface=<regex> or cidr=<cidr>")
 
 // Method is a parsed autodetection method.
 type Method struct {
