@@ -26,8 +26,12 @@ type ComponentConfig struct {
 	NodeName string
 	// Backend is the datastore the syncer reads.
 	Backend datastore.Backend
-	// Secrets resolves BGPPassword secret references (optional).
+	// Secrets resolves BGPPassword secret references (optional). With it,
+	// the state is re-applied every SecretRefresh so a changed Secret is
+	// picked up without a datastore change.
 	Secrets SecretGetter
+	// SecretRefresh is that interval (default 30s).
+	SecretRefresh time.Duration
 	// Health receives -bird-live / -bird-ready state (optional).
 	Health HealthReporter
 	// SocketPath is where the status socket for `calicoctl node status`
@@ -63,6 +67,9 @@ func NewComponent(cfg ComponentConfig) *Component {
 	}
 	if cfg.HealthInterval == 0 {
 		cfg.HealthInterval = 2 * time.Second
+	}
+	if cfg.SecretRefresh == 0 {
+		cfg.SecretRefresh = 30 * time.Second
 	}
 	return &Component{cfg: cfg, log: cfg.Logger.With("component", "bgp")}
 }
@@ -103,6 +110,9 @@ func (c *Component) Run(ctx context.Context) error {
 	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	goRun(func() { syncer.Run(ctx) })
 	goRun(func() { agent.RunFromCache(ctx, cache) })
+	if c.cfg.Secrets != nil {
+		goRun(func() { refreshEvery(ctx, c.cfg.SecretRefresh, cache.notify) })
+	}
 	goRun(func() { agent.Run(ctx) })
 	// The client shares the component's backend; it is not closed here.
 	reporter := NewNodeStatusReporter(c.cfg.NodeName, client.New(c.cfg.Backend), agent.Snapshot, c.cfg.Logger)
@@ -124,6 +134,20 @@ func (c *Component) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// refreshEvery calls f every interval until ctx ends.
+func refreshEvery(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }
 
 // healthLoop reports health until ctx ends.

@@ -234,7 +234,9 @@ func (c *computation) password(pw *v3.BGPPassword, field string) string {
 	}
 	ref := pw.SecretKeyRef
 	if c.secrets == nil {
-		c.problemf("%s: secret %q key %q cannot be read (no secret source configured)", field, ref.Name, ref.Key)
+		c.problemf("%s: secret %q key %q cannot be read: calico-node has no Kubernetes API configuration to read Secrets from; "+
+			"set KUBECONFIG (or run calico-node in a pod) and put the Secret in calico-node's namespace; the session runs without a password until then",
+			field, ref.Name, ref.Key)
 		return ""
 	}
 	v, err := c.secrets(ref.Name, ref.Key)
