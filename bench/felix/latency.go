@@ -57,6 +57,7 @@ func (p prober) timeFlip(change func() error, allowed bool) (time.Duration, erro
 		t0 := time.Now()
 		go func() { changed <- change() }()
 		changeDone := false
+		var firstOK time.Time // send time of the first attempt that connected
 		sa := &unix.SockaddrInet4{Port: p.port, Addr: p.dst.As4()}
 		for {
 			if !changeDone {
@@ -104,13 +105,15 @@ func (p prober) timeFlip(change func() error, allowed bool) (time.Duration, erro
 					pending = append(keep, pending[i+1:]...)
 					return fmt.Errorf("probe to %s:%d failed outright (%v %v): a dropped SYN should time out", p.dst, p.port, err, unix.Errno(soErr))
 				}
-				if allowed && changeDone {
-					lat = a.start.Sub(t0)
-					pending = append(keep, pending[i+1:]...)
-					return nil
+				if allowed && firstOK.IsZero() {
+					firstOK = a.start
 				}
 			}
 			pending = keep
+			if allowed && !firstOK.IsZero() && changeDone {
+				lat = firstOK.Sub(t0)
+				return nil
+			}
 			// Denied: the oldest attempt still unanswered after dropAfter
 			// was dropped; every earlier one connected.
 			if !allowed && changeDone && len(pending) > 0 && time.Since(pending[0].start) > dropAfter {
@@ -150,8 +153,12 @@ func serveProbe(p *pod) (stop func(), err error) {
 	return func() { l.Close() }, nil
 }
 
-// latencies are the flip times through Felix and through nft directly.
-type latencies struct{ felix, floor []time.Duration }
+// latencies are the flip times through Felix and through nft directly,
+// and Felix's own apply and calc times over the Felix changes.
+type latencies struct {
+	felix, floor []time.Duration
+	felixTimes
+}
 
 // measureLatency flips the "flip" policy deny/allow through the datastore
 // and, alternately, the same verdict by a rule in a table of our own
@@ -202,6 +209,27 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 	floorAllow := nftIn("flush chain inet tcbench-floor floor\n")
 
 	l := &latencies{}
+	// Felix's apply and calc time for one flip: its histograms before the
+	// flip and once an apply has followed it.
+	var spent felixTimes
+	account := func(before felixTimes) error {
+		deadline := time.Now().Add(probeTimeout)
+		for {
+			after, err := scrapeFelix(b.node.Name)
+			if err != nil {
+				return err
+			}
+			if after.apply.count > before.apply.count {
+				spent.apply = spent.apply.plus(after.apply.minus(before.apply))
+				spent.calc = spent.calc.plus(after.calc.minus(before.calc))
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no Felix apply within %v of a policy change", probeTimeout)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	steps := []struct {
 		change  func() error
 		allowed bool
@@ -212,12 +240,25 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 	}
 	for i := 0; i < changes; i += 2 {
 		for _, s := range steps {
+			throughFelix := s.into == &l.felix
+			var before felixTimes
+			if throughFelix {
+				if before, err = scrapeFelix(b.node.Name); err != nil {
+					return nil, err
+				}
+			}
 			d, err := pr.timeFlip(s.change, s.allowed)
 			if err != nil {
 				return nil, fmt.Errorf("change %d: %w", i, err)
 			}
 			*s.into = append(*s.into, d)
+			if throughFelix {
+				if err := account(before); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
+	l.felixTimes = spent
 	return l, nil
 }

@@ -25,6 +25,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -35,6 +36,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "throughput rounds per pair and protocol, and calc runs per mode")
 	secs := flag.Int("secs", 3, "seconds per iperf3 run")
 	changes := flag.Int("changes", 100, "policy changes (allow/deny flips) timed through Felix, and as many through nft")
+	hold := flag.Duration("hold", 0, "after setup, keep the node this long for inspection (log shows its namespace)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the latency phase here")
 	child := flag.String("child", "", "internal: run one calc measurement ("+childDecode+" or "+childGraph+") and print JSON")
 	flag.Parse()
 	if *child != "" {
@@ -45,7 +48,7 @@ func main() {
 	}
 	var md strings.Builder
 	if *part == "all" || *part == "dataplane" {
-		if err := dataplane(&md, *rounds, *secs, *changes); err != nil {
+		if err := dataplane(&md, *rounds, *secs, *changes, *cpuProfile, *hold); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -68,7 +71,7 @@ func main() {
 }
 
 // dataplane sets up the node and measures throughput, then latency.
-func dataplane(md *strings.Builder, rounds, secs, changes int) error {
+func dataplane(md *strings.Builder, rounds, secs, changes int, cpuProfile string, hold time.Duration) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("bench/felix -part dataplane needs root: it creates network namespaces and nftables tables")
 	}
@@ -93,6 +96,10 @@ func dataplane(md *strings.Builder, rounds, secs, changes int) error {
 	defer b.close()
 	setup := time.Since(start)
 	log.Printf("bench/felix: node ready in %v", setup.Round(time.Millisecond))
+	if hold > 0 {
+		log.Printf("bench/felix: holding node namespace %s for %v", b.node.Name, hold)
+		time.Sleep(hold)
+	}
 
 	pairs := [2]pair{
 		{"no policy", b.pods[plainA], b.pods[plainB]},
@@ -102,7 +109,18 @@ func dataplane(md *strings.Builder, rounds, secs, changes int) error {
 	if err != nil {
 		return err
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	lat, err := measureLatency(ctx, b, changes)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
@@ -142,5 +160,7 @@ func writeDataplane(md *strings.Builder, tp [2]throughput, lat *latencies, round
 		}
 		fmt.Fprintf(md, "| p%.0f%s | %.1f ms | %.1f ms | %.1f× |\n", p, target, msec(a), msec(f), msec(f)/msec(a))
 	}
-	fmt.Fprintf(md, "| max | %.1f ms | %.1f ms | |\n\n", msec(percentile(lat.floor, 100)), msec(percentile(lat.felix, 100)))
+	fmt.Fprintf(md, "| max | %.1f ms | %.1f ms | |\n", msec(percentile(lat.floor, 100)), msec(percentile(lat.felix, 100)))
+	fmt.Fprintf(md, "| of which Felix calc graph, mean (%.0f batches) | | %.1f ms | |\n", lat.calc.count, lat.calc.meanMS())
+	fmt.Fprintf(md, "| of which Felix dataplane apply (render, diff, `nft -f`), mean (%.0f applies) | | %.1f ms | |\n\n", lat.apply.count, lat.apply.meanMS())
 }

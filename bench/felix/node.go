@@ -101,7 +101,7 @@ func setUp(ctx context.Context, tmp string) (_ *benchNode, err error) {
 			}
 		}
 	}
-	objs = append(objs, allowLoaded(), flipPolicy(v3.Allow))
+	objs = append(objs, allowLoaded(), flipPolicy(v3.Allow), metricsConfig())
 	t0 := time.Now()
 	if err := createAll(ctx, c, objs); err != nil {
 		return nil, err
