@@ -1,0 +1,110 @@
+// Command calico-kube-controllers runs Tricolor's Kubernetes controllers
+// (internal/controllers) with Calico's configuration:
+//
+//	calico-kube-controllers        run until SIGTERM (leader election on a
+//	                               Lease; only the leader runs controllers)
+//	calico-kube-controllers -l     liveness probe of a running instance; exit 0 or 1
+//	calico-kube-controllers -r     readiness probe of a running instance; exit 0 or 1
+//
+// Environment: ENABLED_CONTROLLERS (node,policy,namespace,serviceaccount,
+// workloadendpoint; default node), DATASTORE_TYPE (etcdv3 or kubernetes)
+// and the datastore settings calicoctl reads (ETCD_ENDPOINTS, KUBECONFIG,
+// …), LEAK_GRACE_PERIOD (default 15m, 0 disables IPAM GC),
+// RECONCILER_PERIOD (default 5m), PROMETHEUS_METRICS_PORT (default 9094:
+// /metrics, /liveness, /readiness), POD_NAME / POD_NAMESPACE (the Lease
+// holder identity and namespace), LEADER_ELECTION_LEASE_NAME, LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tricolor-net/tricolor/internal/client"
+	"github.com/tricolor-net/tricolor/internal/controllers"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("calico-kube-controllers", flag.ContinueOnError)
+	live := fs.Bool("l", false, "Check liveness of the running instance and exit")
+	ready := fs.Bool("r", false, "Check readiness of the running instance and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := controllers.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if *live || *ready {
+		path := controllers.PathLiveness
+		if *ready {
+			path = controllers.PathReadiness
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := controllers.Probe(ctx, "127.0.0.1:"+strconv.Itoa(cfg.MetricsPort), path); err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		return 0
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))})))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	dsCfg, err := client.LoadConfig("", os.Getenv)
+	if err != nil {
+		slog.Error("datastore configuration", "err", err)
+		return 1
+	}
+	rc, err := client.KubeRESTConfig(dsCfg)
+	if err != nil {
+		slog.Error("kubernetes API configuration", "err", err)
+		return 1
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		slog.Error("kubernetes client", "err", err)
+		return 1
+	}
+	c, closeDS, err := client.Open(ctx, dsCfg)
+	if err != nil {
+		slog.Error("cannot connect to the datastore", "err", err)
+		return 1
+	}
+	defer closeDS()
+	cfg.Kubernetes = dsCfg.DatastoreType == client.DatastoreKubernetes
+	if err := controllers.New(cfg, kube, c.Backend(), slog.Default()).Run(ctx); err != nil {
+		slog.Error("calico-kube-controllers stopped", "err", err)
+		return 1
+	}
+	slog.Info("calico-kube-controllers stopped (signal)")
+	return 0
+}
+
+// logLevel maps LOG_LEVEL to slog (default info).
+func logLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warning", "warn":
+		return slog.LevelWarn
+	case "error", "fatal", "panic":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,149 @@
+package controllers
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Controller names (Calico's ENABLED_CONTROLLERS values).
+const (
+	ControllerNode             = "node"
+	ControllerPolicy           = "policy"
+	ControllerNamespace        = "namespace"
+	ControllerServiceAccount   = "serviceaccount"
+	ControllerWorkloadEndpoint = "workloadendpoint"
+)
+
+// allControllers lists every controller this package has.
+var allControllers = []string{ControllerNode, ControllerPolicy, ControllerNamespace, ControllerServiceAccount, ControllerWorkloadEndpoint}
+
+// etcdOnly are the mirror controllers: with the Kubernetes datastore Calico
+// reads those objects from the API directly, so they have nothing to do.
+var etcdOnly = []string{ControllerPolicy, ControllerNamespace, ControllerServiceAccount, ControllerWorkloadEndpoint}
+
+// Defaults, in one place (Calico's values where Calico has one).
+const (
+	DefaultEnabledControllers = "node"
+	DefaultLeakGracePeriod    = 15 * time.Minute
+	DefaultReconcilerPeriod   = 5 * time.Minute
+	DefaultMetricsPort        = 9094
+	DefaultLeaseName          = "calico-kube-controllers"
+	DefaultLeaseNamespace     = "kube-system"
+	DefaultLeaseDuration      = 15 * time.Second
+	DefaultRenewDeadline      = 10 * time.Second
+	DefaultRetryPeriod        = 2 * time.Second
+	DefaultWorkers            = 2
+)
+
+// Config configures the controllers. Zero durations take the defaults.
+type Config struct {
+	// Enabled are the controllers to run (ENABLED_CONTROLLERS).
+	Enabled []string
+	// Kubernetes is true with DATASTORE_TYPE=kubernetes: the etcd-only
+	// mirror controllers are skipped, and Calico Nodes are the Kubernetes
+	// Nodes (nothing to delete).
+	Kubernetes bool
+	// LeakGracePeriod is how long an allocation must look leaked before
+	// IPAM GC releases it (LEAK_GRACE_PERIOD; Calico's
+	// KubeControllersConfiguration node.leakGracePeriod, default 15m;
+	// "0" in the environment, or a negative value here, disables IPAM GC).
+	LeakGracePeriod time.Duration
+	// ReconcilerPeriod is how often every controller re-lists everything
+	// and IPAM GC runs (RECONCILER_PERIOD, default 5m).
+	ReconcilerPeriod time.Duration
+	// MetricsPort serves /metrics, /liveness and /readiness
+	// (PROMETHEUS_METRICS_PORT, default 9094; 0 disables).
+	MetricsPort int
+	// LeaseName, LeaseNamespace name the leader-election Lease
+	// (LEADER_ELECTION_LEASE_NAME, POD_NAMESPACE). Identity is this
+	// instance's holder name (POD_NAME, else the host name).
+	LeaseName, LeaseNamespace, Identity string
+	// LeaseDuration, RenewDeadline, RetryPeriod tune leader election.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// Workers per controller (default 2).
+	Workers int
+}
+
+// ConfigFromEnv reads Calico's environment variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Kubernetes:     strings.EqualFold(getenv("DATASTORE_TYPE"), "kubernetes"),
+		LeaseName:      getenv("LEADER_ELECTION_LEASE_NAME"),
+		LeaseNamespace: getenv("POD_NAMESPACE"),
+		Identity:       getenv("POD_NAME"),
+		MetricsPort:    DefaultMetricsPort,
+	}
+	enabled := getenv("ENABLED_CONTROLLERS")
+	if enabled == "" {
+		enabled = DefaultEnabledControllers
+	}
+	for _, s := range strings.Split(enabled, ",") {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" {
+			continue
+		}
+		if !slices.Contains(allControllers, s) {
+			return c, fmt.Errorf("ENABLED_CONTROLLERS: unknown controller %q; choose from %s", s, strings.Join(allControllers, ","))
+		}
+		if !slices.Contains(c.Enabled, s) {
+			c.Enabled = append(c.Enabled, s)
+		}
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"LEAK_GRACE_PERIOD", &c.LeakGracePeriod}, {"RECONCILER_PERIOD", &c.ReconcilerPeriod}} {
+		if s := getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return c, fmt.Errorf("%s %q is not a duration; use a value like 15m or 30s", d.env, s)
+			}
+			*d.dst = v
+		}
+	}
+	if getenv("LEAK_GRACE_PERIOD") != "" && c.LeakGracePeriod == 0 {
+		c.LeakGracePeriod = -1 // Calico: 0 disables IP garbage collection
+	}
+	if s := getenv("PROMETHEUS_METRICS_PORT"); s != "" {
+		p, err := strconv.Atoi(s)
+		if err != nil || p < 0 || p > 65535 {
+			return c, fmt.Errorf("PROMETHEUS_METRICS_PORT %q is not a port; use 0-65535 (0 disables)", s)
+		}
+		c.MetricsPort = p
+	}
+	return c, nil
+}
+
+// withDefaults fills zero fields.
+func (c Config) withDefaults() Config {
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	setDur(&c.LeakGracePeriod, DefaultLeakGracePeriod)
+	setDur(&c.ReconcilerPeriod, DefaultReconcilerPeriod)
+	setDur(&c.LeaseDuration, DefaultLeaseDuration)
+	setDur(&c.RenewDeadline, DefaultRenewDeadline)
+	setDur(&c.RetryPeriod, DefaultRetryPeriod)
+	if c.LeaseName == "" {
+		c.LeaseName = DefaultLeaseName
+	}
+	if c.LeaseNamespace == "" {
+		c.LeaseNamespace = DefaultLeaseNamespace
+	}
+	if c.Identity == "" {
+		c.Identity, _ = os.Hostname()
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	return c
+}
+
+// enabled reports whether controller name runs.
+func (c Config) enabled(name string) bool { return slices.Contains(c.Enabled, name) }

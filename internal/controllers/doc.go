@@ -1,0 +1,30 @@
+// Package controllers is calico-kube-controllers: level-triggered
+// reconcilers that keep Calico's datastore in step with the Kubernetes API.
+//
+//	Kubernetes API ──informers──► handlers enqueue keys ──► workqueue ──► Reconcile(key)
+//	                                                                         │ re-reads the
+//	                                                                         ▼ current state
+//	                                      datastore (CAS writes) ◄── node / ipam / mirrors
+//
+// Controllers (ENABLED_CONTROLLERS, Calico's names):
+//
+//   - node: a deleted Kubernetes Node → its Calico Node deleted (etcd
+//     mode), the addresses it held whose owners are gone released, and its
+//     block affinities released (node.go). Also runs IPAM garbage
+//     collection: allocations whose pod is gone, released after the leak
+//     grace period and only if still leaked at that moment (ipamgc.go).
+//   - policy, namespace, serviceaccount (etcd mode): Kubernetes
+//     NetworkPolicies, Namespaces and ServiceAccounts mirrored into
+//     knp.default.*, kns.* and ksa.* resources (mirror.go), converted by
+//     internal/datastore/k8s/conversion.
+//   - workloadendpoint (etcd mode): pod labels copied onto the pod's
+//     existing WorkloadEndpoints (podlabels.go).
+//
+// Only the holder of the coordination.k8s.io Lease runs controllers
+// (leader.go); health and Prometheus metrics are served on one port
+// (server.go).
+//
+// Imports: api/v3, internal/datastore (the Backend contract), internal/ipam,
+// internal/datastore/k8s/conversion, client-go. The datastore backend is
+// built by the caller (cmd/calico-kube-controllers).
+package controllers

@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Health paths, served with /metrics on the metrics port.
+const (
+	PathLiveness  = "/liveness"
+	PathReadiness = "/readiness"
+)
+
+// health is what the probes report: live while the process runs its
+// loops; ready once it either leads with every informer synced or waits
+// as a standby (a standby is healthy: it takes over when the leader goes).
+type health struct {
+	state atomic.Value // string: "starting", "standby", "syncing", "leading"
+}
+
+func newHealth() *health {
+	h := &health{}
+	h.state.Store("starting")
+	return h
+}
+
+func (h *health) set(s string) { h.state.Store(s) }
+func (h *health) get() string  { return h.state.Load().(string) }
+
+func (h *health) ready() bool {
+	s := h.get()
+	return s == "standby" || s == "leading"
+}
+
+// handler serves /metrics, /liveness and /readiness.
+func (m *Manager) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc(PathLiveness, func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, m.health.get())
+	})
+	mux.HandleFunc(PathReadiness, func(w http.ResponseWriter, _ *http.Request) {
+		if !m.health.ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, m.health.get())
+	})
+	return mux
+}
+
+// serve runs the HTTP server on ln until ctx ends.
+func (m *Manager) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Probe asks the controllers' health endpoint at addr ("host:port") for
+// path and returns an error unless it answers 200 (the -l / -r flags).
+func Probe(ctx context.Context, addr, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("calico-kube-controllers health %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("calico-kube-controllers health %s: %s", path, resp.Status)
+	}
+	return nil
+}
