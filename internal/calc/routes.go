@@ -57,6 +57,9 @@ func nodeFromResource(n *v3.Node) *nodeData {
 	s := &n.Spec
 	nd.vtep = VTEP{Node: n.Name, IPv4Addr: s.IPv4VXLANTunnelAddr, MAC: s.VXLANTunnelMACAddr,
 		IPv6Addr: s.IPv6VXLANTunnelAddr, MACV6: s.VXLANTunnelMACAddrV6}
+	if b := s.BGP; b != nil {
+		nd.vtep.IPIPv4Addr = b.IPv4IPIPTunnelAddr
+	}
 	if nd.v4.IsValid() {
 		nd.vtep.ParentIPv4 = nd.v4.Addr().String()
 	}
@@ -86,11 +89,13 @@ func parseIfaceAddr(s string) netip.Prefix {
 	return netip.PrefixFrom(a, a.BitLen())
 }
 
-// hasVTEP reports whether the node's VTEP is complete for some family.
+// hasVTEP reports whether the node has a tunnel endpoint: a complete VXLAN
+// VTEP for some family, or an IPIP tunnel address.
 func (nd *nodeData) hasVTEP() bool {
 	v := nd.vtep
 	return (v.IPv4Addr != "" && v.MAC != "" && v.ParentIPv4 != "") ||
-		(v.IPv6Addr != "" && v.MACV6 != "" && v.ParentIPv6 != "")
+		(v.IPv6Addr != "" && v.MACV6 != "" && v.ParentIPv6 != "") ||
+		v.IPIPv4Addr != ""
 }
 
 // computeRouting derives pools, VTEPs and block routes from current state.

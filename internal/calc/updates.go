@@ -277,6 +277,9 @@ type VTEP struct {
 	IPv6Addr   string
 	MACV6      string
 	ParentIPv6 string
+	// IPIPv4Addr is the node's IPIP (tunl0) address; the IPIP tunnel runs
+	// over ParentIPv4.
+	IPIPv4Addr string
 }
 
 // VTEPUpdate sends (or replaces) a node's VTEP (this node's included).
