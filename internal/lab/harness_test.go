@@ -140,7 +140,14 @@ func upLab(t *testing.T, topo *Topology) *Lab {
 	t.Helper()
 	testutil.RequireRoot(t)
 	bins := testBinaries(t)
-	root := t.TempDir()
+	// Not t.TempDir(): a long test name would push calico-node's BGP
+	// status socket (<run>/nodes/<node>/run/bgp.sock) past the 108 bytes
+	// a unix socket path may have.
+	root, err := os.MkdirTemp("", "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	start := time.Now()
