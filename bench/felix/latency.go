@@ -157,6 +157,10 @@ func serveProbe(p *pod) (stop func(), err error) {
 // and Felix's own apply and calc times over the Felix changes.
 type latencies struct {
 	felix, floor []time.Duration
+	// inFelixTable: wall time of `nft -f` committing a one-rule change to
+	// a scratch chain in Felix's own table (no probe): what the kernel's
+	// whole-table validation costs every rule change there.
+	inFelixTable []time.Duration
 	felixTimes
 }
 
@@ -209,6 +213,11 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 	floorAllow := nftIn("flush chain inet tcbench-floor floor\n")
 
 	l := &latencies{}
+	scratch := func(verdict string) func() error {
+		return nftIn(fmt.Sprintf("add chain inet calico tcbench-scratch\nflush chain inet calico tcbench-scratch\n"+
+			"add rule inet calico tcbench-scratch ip saddr %s tcp dport %d %s\n", b.pods[loadedA].ip, probePort, verdict))
+	}
+	defer func() { _ = nftIn("delete chain inet calico tcbench-scratch\n")() }()
 	// Felix's apply and calc time for one flip: its histograms before the
 	// flip and once an apply has followed it.
 	var spent felixTimes
@@ -257,6 +266,13 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 					return nil, err
 				}
 			}
+		}
+		for _, verdict := range []string{"drop", "accept"} {
+			start := time.Now()
+			if err := scratch(verdict)(); err != nil {
+				return nil, err
+			}
+			l.inFelixTable = append(l.inFelixTable, time.Since(start))
 		}
 	}
 	l.felixTimes = spent
