@@ -13,6 +13,7 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/dataplane"
+	"github.com/tricolor-net/tricolor/internal/dataplane/ipip"
 	"github.com/tricolor-net/tricolor/internal/dataplane/vxlan"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/node/health"
@@ -38,6 +39,7 @@ type Felix struct {
 	graph     *calc.Graph
 	policy    *dataplane.PolicyManager
 	vxlan     *vxlan.Manager // nil unless the kernel dataplane is in use (cfg.NFT nil)
+	ipip      *ipip.Manager  // likewise
 	inSync    bool           // calc sent InSync: applies may start
 	pending   bool           // updates recorded since the last apply
 	lastApply time.Time      // start of the last apply attempt
@@ -96,6 +98,7 @@ func (f *Felix) Run(ctx context.Context) error {
 		// The real dataplane: vxlan.calico and its routes are programmed
 		// through netlink in the namespace of the loop's thread.
 		f.vxlan = vxlan.New(vxlan.Config{NodeName: f.cfg.NodeName, Log: f.log})
+		f.ipip = ipip.New(ipip.Config{NodeName: f.cfg.NodeName, Log: f.log})
 	}
 	f.graph = calc.New(calc.Config{NodeName: f.cfg.NodeName, Log: f.cfg.Log})
 	f.policy = dataplane.NewPolicyManager(nftIface, dataplane.PolicyConfig{Log: f.cfg.Log, RefreshInterval: DefaultRefreshInterval})

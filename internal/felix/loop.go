@@ -49,7 +49,8 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 			if f.inSync && f.refresh > 0 {
 				f.pending = true
 				if f.vxlan != nil {
-					f.vxlan.Resync() // re-read and repair vxlan.calico too
+					f.vxlan.Resync() // re-read and repair vxlan.calico and tunl0 too
+					f.ipip.Resync()
 				}
 			}
 		case <-heartbeat.C:
@@ -105,6 +106,7 @@ func (f *Felix) process(ctx context.Context, wg *sync.WaitGroup) {
 		f.policy.OnUpdate(u)
 		if f.vxlan != nil {
 			f.vxlan.OnUpdate(u)
+			f.ipip.OnUpdate(u)
 		}
 	}
 	if len(batch) > 0 {
@@ -150,6 +152,9 @@ func (f *Felix) apply(ctx context.Context) bool {
 	if f.vxlan != nil {
 		if verr := f.vxlan.Apply(ctx); verr != nil {
 			err = errors.Join(err, verr)
+		}
+		if ierr := f.ipip.Apply(ctx); ierr != nil {
+			err = errors.Join(err, ierr)
 		}
 	}
 	st := f.policy.Stats()
