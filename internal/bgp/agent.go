@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // AgentConfig wires the three parts together for one node.
@@ -68,10 +70,24 @@ func NewAgent(cfg AgentConfig) *Agent {
 	}
 	if cfg.Routes != nil {
 		a.routes = NewRouteInstaller(cfg.Routes, cfg.Logger)
+		if l, ok := cfg.Routes.(linkFinder); ok {
+			a.routes.LinkIndex = func(name string) (int, error) {
+				link, err := l.LinkByName(name)
+				if err != nil {
+					return 0, err
+				}
+				return link.Attrs().Index, nil
+			}
+		}
 	}
 	sc.OnBestPaths = a.onBestPaths
 	a.speaker = NewSpeaker(sc)
 	return a
+}
+
+// linkFinder is the part of *netlink.Handle that finds tunl0 for IPIP routes.
+type linkFinder interface {
+	LinkByName(name string) (netlink.Link, error)
 }
 
 // Run programs routes until ctx ends (a no-op loop without a RouteTable).
@@ -130,6 +146,7 @@ func (a *Agent) Apply(ctx context.Context, st *State) (*Desired, error) {
 		a.log.Warn("BGP configuration problem", "problem", p)
 	}
 	if a.routes != nil {
+		a.routes.SetTunnels(d.Tunnels)
 		a.routes.SetBlackholes(d.Blackholes)
 	}
 	if err := a.speaker.Apply(ctx, d); err != nil {

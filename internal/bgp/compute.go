@@ -52,6 +52,7 @@ func Compute(nodeName string, st *State, secrets SecretGetter) (*Desired, error)
 	}
 	if self.Spec.BGP != nil {
 		d.RouteReflectorClusterID = self.Spec.BGP.RouteReflectorClusterID
+		d.Tunnels = tunnelPolicy(st.IPPools, self.Spec.BGP.IPv4Address)
 	}
 	d.Peers = c.peers(self, d)
 	d.Advertisements, d.Blackholes = c.advertisements(d)

@@ -48,6 +48,8 @@ type Desired struct {
 	// Blackholes are this node's affine blocks; they are installed as local
 	// blackhole routes so traffic to unallocated addresses stops here.
 	Blackholes []netip.Prefix
+	// Tunnels says which learned routes go over IPIP (tunl0).
+	Tunnels TunnelPolicy
 	// Filters holds every BGPFilter some peer refers to, by name.
 	Filters map[string]v3.BGPFilterSpec
 	// Problems are non-fatal inconsistencies found while computing (a peer

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -47,9 +48,16 @@ type RouteInstaller struct {
 	// (default 30s).
 	ResyncInterval time.Duration
 
+	// LinkIndex resolves a device name (tunl0) to its index; nil, or an
+	// error, installs IPIP routes without the tunnel (logged).
+	LinkIndex func(name string) (int, error)
+
 	mu         sync.Mutex
 	learned    map[netip.Prefix]netip.Addr
 	blackholes map[netip.Prefix]bool
+	tunnels    TunnelPolicy
+	// tunnelWarned limits the "tunl0 missing" warning to one per outage.
+	tunnelWarned bool
 	// known holds every prefix desired at some point in this run: its
 	// route may be deleted when no longer desired. Protocol-12 routes that
 	// were already in the kernel when we started (a previous run's) are
@@ -110,6 +118,22 @@ func (ri *RouteInstaller) SetBlackholes(ps []netip.Prefix) {
 	ri.needFull = true
 	ri.mu.Unlock()
 	ri.markDirty()
+}
+
+// SetTunnels replaces the policy saying which learned routes go over
+// tunl0 (Desired.Tunnels); routes whose encapsulation changes are replaced
+// in place at the next apply.
+func (ri *RouteInstaller) SetTunnels(t TunnelPolicy) {
+	ri.mu.Lock()
+	changed := !reflect.DeepEqual(ri.tunnels, t)
+	if changed {
+		ri.tunnels = t
+		ri.needFull = true
+	}
+	ri.mu.Unlock()
+	if changed {
+		ri.markDirty()
+	}
 }
 
 func (ri *RouteInstaller) markDirty() {
@@ -292,13 +316,42 @@ func (ri *RouteInstaller) desiredRoutes() map[netip.Prefix]*netlink.Route {
 	ri.mu.Lock()
 	defer ri.mu.Unlock()
 	out := make(map[netip.Prefix]*netlink.Route, len(ri.learned)+len(ri.blackholes))
+	tunnel := -1 // tunl0's index, looked up once when first needed
 	for p, nh := range ri.learned {
-		out[p] = &netlink.Route{Dst: ipNet(p), Gw: net.IP(nh.AsSlice()), Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
+		r := &netlink.Route{Dst: ipNet(p), Gw: net.IP(nh.AsSlice()), Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
+		if ri.tunnels.OverIPIP(p, nh) {
+			if tunnel == -1 {
+				tunnel = ri.tunnelIndexLocked()
+			}
+			if tunnel > 0 {
+				r.LinkIndex, r.Flags = tunnel, int(netlink.FLAG_ONLINK)
+			}
+		}
+		out[p] = r
 	}
 	for p := range ri.blackholes {
 		out[p] = &netlink.Route{Dst: ipNet(p), Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_BLACKHOLE}
 	}
 	return out
+}
+
+// tunnelIndexLocked returns tunl0's index, or 0 when it cannot be found
+// (then IPIP routes go in without the tunnel until it appears; the resync
+// tick picks it up). Called with ri.mu held.
+func (ri *RouteInstaller) tunnelIndexLocked() int {
+	if ri.LinkIndex == nil {
+		return 0
+	}
+	idx, err := ri.LinkIndex(IPIPDevice)
+	if err != nil {
+		if !ri.tunnelWarned {
+			ri.log.Warn("routes of IPIP pools go in without the tunnel: "+IPIPDevice+" not found (Felix creates it; the kernel needs the ipip module)", "err", err)
+			ri.tunnelWarned = true
+		}
+		return 0
+	}
+	ri.tunnelWarned = false
+	return idx
 }
 
 func ipNet(p netip.Prefix) *net.IPNet {
@@ -324,12 +377,19 @@ func sameRoute(have, want *netlink.Route) bool {
 	if want.Type == unix.RTN_BLACKHOLE {
 		return true
 	}
-	return have.Gw.Equal(want.Gw)
+	onlink := have.Flags&int(netlink.FLAG_ONLINK) != 0
+	if want.LinkIndex != 0 {
+		return have.Gw.Equal(want.Gw) && have.LinkIndex == want.LinkIndex && onlink
+	}
+	return have.Gw.Equal(want.Gw) && !onlink // not (any more) over a tunnel
 }
 
 func describeRoute(r *netlink.Route) string {
 	if r.Type == unix.RTN_BLACKHOLE {
 		return "blackhole " + r.Dst.String()
+	}
+	if r.Flags&int(netlink.FLAG_ONLINK) != 0 {
+		return fmt.Sprintf("%s via %s dev#%d onlink", r.Dst, r.Gw, r.LinkIndex)
 	}
 	return fmt.Sprintf("%s via %s", r.Dst, r.Gw)
 }
