@@ -102,8 +102,9 @@ func (p *restartPod) endpoint(labels map[string]string) *v3.WorkloadEndpoint {
 //   - the stream has no interval without bytes and completes;
 //   - the restarted agent keeps the nft table: same rule handles, and the
 //     table's packet counters never go down (nothing flushed or recreated);
-//   - a hand-deleted VXLAN route to the remote node's block is restored by
-//     the restarted agent's periodic read-back.
+//   - a hand-deleted VXLAN route to the remote node's block and a
+//     hand-deleted policy rule are restored by the restarted agent's
+//     periodic read-back.
 func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, tool := range []string{"nft", "iperf3"} {
@@ -265,6 +266,24 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	if r := routeLine(); !strings.Contains(r, "proto 80") {
 		t.Errorf("restored route %q lacks proto 80", r)
 	}
+
+	// Drift in the table: the policy's Allow rule deleted by hand comes
+	// back the same way.
+	const chain, allow = "pi-default/prod/iperf-only", "ingress rule 0 Allow"
+	listChain := func() string { return node.Exec(t, "nft", "-a", "list", "chain", "inet", "calico", chain) }
+	ms := regexp.MustCompile(regexp.QuoteMeta(allow)+`.*# handle (\d+)`).FindAllStringSubmatch(listChain(), -1)
+	if ms == nil {
+		t.Fatalf("chain %s has no %q rule:\n%s", chain, allow, listChain())
+	}
+	for _, m := range ms { // one per address family
+		node.Exec(t, "nft", "delete", "rule", "inet", "calico", chain, "handle", m[1])
+	}
+	if strings.Contains(listChain(), allow) {
+		t.Fatalf("rule %q still in %s after deleting it", allow, chain)
+	}
+	deleted = time.Now()
+	waitFor(t, 15*time.Second, "hand-deleted policy rule restored", a, func() bool { return strings.Contains(listChain(), allow) })
+	t.Logf("hand-deleted policy rule restored after %v", time.Since(deleted).Round(time.Millisecond))
 }
 
 // buildCalicoNode builds cmd/calico-node into dir.
