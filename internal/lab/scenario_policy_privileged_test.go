@@ -7,57 +7,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tricolor-net/tricolor/examples"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
-// scenarioPolicy isolates across nodes in two tiers: the security tier
-// denies the ops namespace into the shop namespace and passes everything
-// else on; the default tier lets only web pods reach the database.
-const scenarioPolicy = `
-apiVersion: projectcalico.org/v3
-kind: Tier
-metadata: {name: security}
-spec: {order: 100}
----
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: security.deny-ops-into-shop}
-spec:
-  tier: security
-  order: 10
-  namespaceSelector: projectcalico.org/name == 'shop'
-  types: [Ingress]
-  ingress:
-  - action: Deny
-    source: {namespaceSelector: projectcalico.org/name == 'ops'}
-  - action: Pass
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: db-from-web-only, namespace: shop}
-spec:
-  selector: app == 'db'
-  types: [Ingress]
-  ingress:
-  - action: Allow
-    source: {selector: app == 'web'}
-`
-
-// policyAllows is what scenarioPolicy lets through.
+// policyAllows is what examples/lab-policy.yaml lets through: nothing from
+// the ops namespace reaches the shop namespace (a GlobalNetworkPolicy in
+// the security tier), and only shop's web pods reach its database (a
+// NetworkPolicy in the default tier).
 func policyAllows(from, to Pod) bool {
-	switch {
-	case to.Namespace == "shop" && from.Namespace == "ops":
-		return false
-	case to.Labels["app"] == "db" && from.Labels["app"] != "web":
-		return false
-	}
-	return true
+	return examples.LabPolicyAllows(from.Namespace, from.Labels, to.Namespace, to.Labels)
 }
 
 // TestPrivilegedScenario_PolicyAcrossNodesSurvivesRestartsAndDatastoreLoss:
 // three nodes on two subnets (BGP between rack-a's nodes, VXLAN to rack-b),
-// pods of two namespaces spread over them, and a Calico
-// GlobalNetworkPolicy and NetworkPolicy applied with calicoctl. The full
+// pods of two namespaces spread over them, and the demo's policy
+// (examples/lab-policy.yaml: a GlobalNetworkPolicy and a NetworkPolicy in
+// two tiers) applied with calicoctl. The full
 // reachability matrix follows the policy across nodes; it stays so while a
 // node's calico-node restarts and while the datastore is down; once the
 // datastore is back, new pods get addresses, connectivity and the policy.
@@ -83,7 +49,7 @@ func TestPrivilegedScenario_PolicyAcrossNodesSurvivesRestartsAndDatastoreLoss(t 
 	})
 
 	t.Run("PolicyIsolatesAcrossNodes", func(t *testing.T) {
-		calicoctl(t, ctx, l, scenarioPolicy, "apply", "-f", "-")
+		calicoctl(t, ctx, l, string(examples.LabPolicy), "apply", "-f", "-")
 		for _, proto := range []string{ProtoTCP, ProtoUDP, ProtoICMP} {
 			m := expectMatrix(t, ctx, l, proto, policyAllows, convergeTimeout)
 			t.Logf("%s with policy:\n%s", proto, m)
