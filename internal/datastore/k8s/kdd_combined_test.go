@@ -168,7 +168,9 @@ func TestKDDCombined(t *testing.T) {
 		sctx, stop := context.WithCancel(ctx)
 		defer stop()
 		go s.Run(sctx)
-		rec.waitFor(t, func(m map[datastore.Key]string) bool { return m[datastore.Key{Kind: v3.KindProfile, Name: "kns.team-a"}] != "" })
+		rec.waitFor(t, func(m map[datastore.Key]string) bool {
+			return m[datastore.Key{Kind: v3.KindProfile, Name: "kns.team-a"}] != ""
+		})
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "team-a", Labels: map[string]string{"app": "web"}},
 			Spec:       corev1.PodSpec{NodeName: "kdd-n2", Containers: []corev1.Container{{Name: "c", Image: "x"}}},
@@ -190,6 +192,40 @@ func TestKDDCombined(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec.waitFor(t, func(m map[datastore.Key]string) bool { _, ok := m[wep]; return !ok })
+	})
+
+	t.Run("ViewWatchSkipsModificationsThatLeaveTheViewUnchanged", func(t *testing.T) {
+		mustNode(t, cs, "kdd-n3")
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "quiet-0", Namespace: "team-a", Labels: map[string]string{"app": "quiet"}},
+			Spec:       corev1.PodSpec{NodeName: "kdd-n3", Containers: []corev1.Container{{Name: "c", Image: "x"}}},
+		}
+		pod, err := cs.CoreV1().Pods("team-a").Create(ctx, pod, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := kdd.Watch(ctx, datastore.ListOptions{Kind: v3.KindWorkloadEndpoint, Namespace: "team-a"}, pod.ResourceVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		pod.Labels["app"] = "one"
+		if pod, err = cs.CoreV1().Pods("team-a").Update(ctx, pod, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// A status condition changes the Pod but not its WorkloadEndpoint.
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}}
+		if pod, err = cs.CoreV1().Pods("team-a").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		pod.Labels["app"] = "two"
+		if _, err := cs.CoreV1().Pods("team-a").Update(ctx, pod, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		evs := collect(t, w, 2)
+		if !strings.Contains(string(evs[0].New.Value), `"app":"one"`) || !strings.Contains(string(evs[1].New.Value), `"app":"two"`) {
+			t.Errorf("events = %s then %s; want the two label changes only (no event for the status update between them)", evs[0].New.Value, evs[1].New.Value)
+		}
 	})
 }
 

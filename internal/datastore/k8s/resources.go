@@ -35,6 +35,10 @@ type kindInfo struct {
 	gvr        schema.GroupVersionResource
 	namespaced bool
 	status     bool // the CRD has a status subresource
+	// derived marks a view of native objects: their watches drop
+	// modifications that leave the Calico resource unchanged (pod status
+	// and node heartbeat updates), which are most native updates.
+	derived bool
 }
 
 // lookup maps a datastore kind onto its custom resource.

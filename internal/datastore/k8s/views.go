@@ -97,7 +97,7 @@ func NewNamespaceProfiles(cfg *rest.Config) (*View, error) {
 func NewServiceAccountProfiles(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: corev1.SchemeGroupVersion.WithResource("serviceaccounts"), source: "ServiceAccount", kind: v3.KindProfile,
-		fix: "Profiles are derived from Namespaces (kns.*) and ServiceAccounts (ksa.*) in the kubernetes datastore; label the ServiceAccount instead (kubectl label serviceaccount)",
+		fix:        "Profiles are derived from Namespaces (kns.*) and ServiceAccounts (ksa.*) in the kubernetes datastore; label the ServiceAccount instead (kubectl label serviceaccount)",
 		namespaced: true,
 		native: func(key datastore.Key) (string, string, bool) {
 			rest, ok := strings.CutPrefix(key.Name, conversion.ServiceAccountProfilePrefix)
@@ -119,7 +119,7 @@ func NewServiceAccountProfiles(cfg *rest.Config) (*View, error) {
 func NewPodWorkloadEndpoints(cfg *rest.Config) (*View, error) {
 	return newView(cfg, &View{
 		gvr: corev1.SchemeGroupVersion.WithResource("pods"), source: "Pod", kind: v3.KindWorkloadEndpoint,
-		fix: "WorkloadEndpoints are derived from Pods in the kubernetes datastore; change the Pod instead (kubectl label/annotate pod)",
+		fix:        "WorkloadEndpoints are derived from Pods in the kubernetes datastore; change the Pod instead (kubectl label/annotate pod)",
 		namespaced: true,
 		native: func(key datastore.Key) (string, string, bool) {
 			parts := splitEscaped(key.Name)
@@ -216,7 +216,7 @@ func (v *View) converter() convertFunc {
 }
 
 func (v *View) info() kindInfo {
-	return kindInfo{kind: v.kind, gvr: v.gvr, namespaced: v.namespaced}
+	return kindInfo{kind: v.kind, gvr: v.gvr, namespaced: v.namespaced, derived: true}
 }
 
 // Get returns the Calico view of one native object.

@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -72,6 +73,9 @@ func startWatch(ctx context.Context, res dynamic.ResourceInterface, k kindInfo, 
 		opts:    opts,
 		last:    fromRevision,
 	}
+	if k.derived {
+		w.sent = map[datastore.Key]uint64{}
+	}
 	go w.run(ctx, wi)
 	return w, nil
 }
@@ -122,6 +126,30 @@ type watcher struct {
 	what    string
 	opts    datastore.ListOptions
 	last    string // revision of the last event or bookmark seen
+	// sent holds a hash of the last value delivered per key, for views
+	// (kindInfo.derived): a modification converting to the same value is
+	// not delivered. Nil for custom resources.
+	sent map[datastore.Key]uint64
+}
+
+// unchanged reports whether kv's value is the one last delivered for its
+// key, and records it otherwise (deleted keys are forgotten).
+func (w *watcher) unchanged(typ watch.EventType, kv *datastore.KVPair) bool {
+	if w.sent == nil {
+		return false
+	}
+	if typ == watch.Deleted {
+		delete(w.sent, kv.Key)
+		return false
+	}
+	h := fnv.New64a()
+	h.Write(kv.Value)
+	sum := h.Sum64()
+	if prev, ok := w.sent[kv.Key]; ok && prev == sum && typ == watch.Modified {
+		return true
+	}
+	w.sent[kv.Key] = sum
+	return false
 }
 
 // Events delivers changes in revision order.
@@ -190,7 +218,7 @@ func (w *watcher) forward(ctx context.Context, wi watch.Interface) (failed bool)
 					w.emit(ctx, datastore.WatchEvent{Type: datastore.EventError, Revision: w.last, Err: err})
 					return true
 				}
-				if !ok || !w.opts.Matches(kv.Key) {
+				if !ok || !w.opts.Matches(kv.Key) || w.unchanged(ev.Type, kv) {
 					continue
 				}
 				out := datastore.WatchEvent{Revision: kv.Revision}
