@@ -21,8 +21,9 @@ const (
 	// dropAfter: a connection attempt unanswered this long was dropped
 	// (an allowed SYN is answered in well under a millisecond here).
 	dropAfter = 300 * time.Millisecond
-	// probeTimeout bounds one flip measurement.
-	probeTimeout = 10 * time.Second
+	// probeTimeout bounds one flip measurement (generous: Felix's periodic
+	// read-back of a big table can hold its loop for seconds).
+	probeTimeout = 60 * time.Second
 )
 
 // prober connects from one pod to a TCP port of another, a new
