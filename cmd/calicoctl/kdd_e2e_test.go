@@ -182,6 +182,11 @@ spec:
 			t.Errorf("calicoctl %s: exit %d, output %q%q; want a refusal mentioning %q", strings.Join(r.args, " "), code, out, errOut, r.want)
 		}
 	}
+	// --context selects the kubeconfig context, as in calicoctl.
+	c.ok("", "get", "nodes", "--context", "test")
+	if out, errOut, code := c.run("", "get", "nodes", "--context", "nope"); code == 0 || !strings.Contains(out+errOut, `"nope"`) {
+		t.Errorf("get nodes --context nope: exit %d, %q%q; want an error naming the context", code, out, errOut)
+	}
 	// A Calico NetworkPolicy (the CRD) sits beside the Kubernetes one.
 	c.ok("apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: calico-extra\n  namespace: shop\nspec:\n  selector: all()\n", "create", "-f", "-")
 	if out := c.ok("", "get", "networkpolicies", "-n", "shop"); !strings.Contains(out, "calico-extra") || !strings.Contains(out, "knp.default.web-ingress") {

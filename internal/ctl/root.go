@@ -41,6 +41,9 @@ type app struct {
 	opts       Options
 	configPath string
 	logLevel   string
+	// kubeContext is --context: the kubeconfig context of the kubernetes
+	// datastore, passed on as K8S_CURRENT_CONTEXT as calicoctl does.
+	kubeContext string
 }
 
 // Main runs calicoctl with args (without the program name) and returns the
@@ -81,6 +84,11 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if a.kubeContext != "" {
+				if err := os.Setenv("K8S_CURRENT_CONTEXT", a.kubeContext); err != nil {
+					return err
+				}
+			}
 			return a.setupLogging()
 		},
 	}
@@ -88,7 +96,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVarP(&a.configPath, "config", "c", client.DefaultConfigPath, "path to the file containing connection configuration in YAML or JSON format")
 	pf.StringVarP(&a.logLevel, "log-level", "l", "panic", "log level: debug, info, warn, error, fatal or panic (none)")
 	pf.Bool("allow-version-mismatch", false, "allow client and cluster versions mismatch (accepted for compatibility)")
-	pf.String("context", "", "the kubeconfig context to use (kubernetes datastore)")
+	pf.StringVar(&a.kubeContext, "context", "", "the kubeconfig context to use (kubernetes datastore; sets K8S_CURRENT_CONTEXT)")
 	root.AddCommand(
 		a.writeCommand(client.ActionCreate),
 		a.writeCommand(client.ActionApply),
