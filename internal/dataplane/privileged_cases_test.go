@@ -31,8 +31,6 @@ type matrixCase struct {
 	check func(t *testing.T, l *lab)
 }
 
-func allowAll(int, int, probe) bool { return true }
-
 // --- object builders ---
 
 func netpol(ns, name, sel string, types []v3.PolicyType, ingress, egress []v3.Rule) *v3.NetworkPolicy {
