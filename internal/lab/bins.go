@@ -30,6 +30,11 @@ type Binaries struct {
 func FindBinaries(dir string) (Binaries, error) {
 	var dirs []string
 	if dir != "" {
+		// Absolute: the paths go into the state and the CNI plugin's
+		// symlinks, which are used from other working directories.
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		dirs = append(dirs, dir)
 	}
 	self, _ := os.Executable()
