@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // AgentConfig wires the three parts together for one node.
@@ -209,7 +210,47 @@ func (a *Agent) Snapshot(ctx context.Context) (Snapshot, error) {
 		s.RouterID = a.last.RouterID
 		s.Blackholes = slices.Clone(a.last.Blackholes)
 	}
+	if a.cfg.Routes != nil {
+		s.Installed = installedRoutes(a.cfg.Routes)
+	}
 	return s, nil
+}
+
+// linkNamer is the part of *netlink.Handle that names a route's device.
+type linkNamer interface {
+	LinkByIndex(index int) (netlink.Link, error)
+}
+
+// installedRoutes maps our (protocol bird) unicast routes in the main
+// table to their device name ("" when it cannot be named). A listing error
+// gives an empty map: the report then shows learned paths as RIB only.
+func installedRoutes(rt RouteTable) map[netip.Prefix]string {
+	out := map[netip.Prefix]string{}
+	names := map[int]string{}
+	namer, _ := rt.(linkNamer)
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		rs, err := rt.RouteListFiltered(fam, &netlink.Route{Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN},
+			netlink.RT_FILTER_PROTOCOL|netlink.RT_FILTER_TABLE)
+		if err != nil {
+			continue
+		}
+		for i := range rs {
+			r := &rs[i]
+			p, ok := routePrefix(r)
+			if !ok || r.Protocol != RouteProtocolBIRD || r.Type == unix.RTN_BLACKHOLE {
+				continue
+			}
+			name, known := names[r.LinkIndex]
+			if !known && namer != nil {
+				if l, err := namer.LinkByIndex(r.LinkIndex); err == nil {
+					name = l.Attrs().Name
+				}
+				names[r.LinkIndex] = name
+			}
+			out[p] = name
+		}
+	}
+	return out
 }
 
 // Status reports the peers' session states.

@@ -141,7 +141,7 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 		dir := t.TempDir()
 		dirs = append(dirs, dir)
 		b, err := json.Marshal(componentHelperConfig{Node: st.Nodes[i].Name, State: *st, RunDir: dir,
-			NodeStatus: newNodeStatus("status-"+st.Nodes[i].Name, st.Nodes[i].Name, 1)})
+			NodeStatus: allClassesNodeStatus("status-"+st.Nodes[i].Name, st.Nodes[i].Name)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,6 +159,7 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 
 	for i, dir := range dirs {
 		peer := fmt.Sprintf("198.18.0.%d", 12-i)
+		own, theirs := fmt.Sprintf("10.244.%d.0/26", i), fmt.Sprintf("10.244.%d.0/26", 1-i)
 		// -bird-ready: ready once the one mesh peer is Established.
 		var h healthReport
 		deadline := time.Now().Add(15 * time.Second)
@@ -192,7 +193,7 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 		deadline = time.Now().Add(10 * time.Second)
 		for {
 			b, _ := os.ReadFile(filepath.Join(dir, "nodestatus.json"))
-			if json.Unmarshal(b, &cns) == nil && cns.Status.BGP.NumberEstablishedV4 == 1 {
+			if json.Unmarshal(b, &cns) == nil && cns.Status.BGP.NumberEstablishedV4 == 1 && len(cns.Status.Routes.RoutesV4) == 2 {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -204,7 +205,30 @@ func TestPrivilegedComponent_TwoNodesMeshFromTheDatastoreAndReportStatus(t *test
 		if !reflect.DeepEqual(cns.Status.BGP.PeersV4, want) || cns.Status.BGP.NumberNotEstablishedV4 != 0 || cns.Status.LastUpdated.IsZero() {
 			t.Errorf("node %d CalicoNodeStatus status: %+v, want peers %+v", i, cns.Status, want)
 		}
+		routes := map[string]v3.CalicoNodeRoute{}
+		for _, r := range cns.Status.Routes.RoutesV4 {
+			routes[r.Destination] = r
+		}
+		wantRoutes := map[string]v3.CalicoNodeRoute{
+			own: {Type: v3.RouteTypeFIB, Destination: own, Gateway: "N/A", Interface: "blackhole",
+				LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: v3.RouteSourceTypeStatic}},
+			theirs: {Type: v3.RouteTypeFIB, Destination: theirs, Gateway: peer, Interface: "eth0",
+				LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: v3.RouteSourceTypeNodeMesh, PeerIP: peer}},
+		}
+		if !reflect.DeepEqual(routes, wantRoutes) {
+			t.Errorf("node %d CalicoNodeStatus routes: %+v, want %+v", i, routes, wantRoutes)
+		}
+		if a := cns.Status.Agent.BIRDV4; a.State != v3.BGPDaemonStateReady || a.RouterID != fmt.Sprintf("198.18.0.%d", 11+i) {
+			t.Errorf("node %d CalicoNodeStatus agent: %+v", i, a)
+		}
 	}
+}
+
+// allClassesNodeStatus asks node for Agent, BGP and Routes every second.
+func allClassesNodeStatus(name, node string) *v3.CalicoNodeStatus {
+	s := newNodeStatus(name, node, 1)
+	s.Spec.Classes = []v3.NodeStatusClassType{v3.NodeStatusClassTypeAgent, v3.NodeStatusClassTypeBGP, v3.NodeStatusClassTypeRoutes}
+	return s
 }
 
 // startComponent runs TestHelperBGPComponent inside ns and stops it with

@@ -26,6 +26,10 @@ type Snapshot struct {
 	Peers []PeerStatus
 	// Learned are the best paths learned from peers.
 	Learned []LearnedRoute
+	// Installed maps the learned prefixes that are in the kernel (ours,
+	// protocol bird) to their outgoing interface; nil when the agent
+	// installs no routes (every learned path is then RIB only).
+	Installed map[netip.Prefix]string
 	// Blackholes are this node's affine blocks (local blackhole routes).
 	Blackholes []netip.Prefix
 }
@@ -129,10 +133,11 @@ func apiPeerType(t PeerType) v3.BGPPeerType {
 	return v3.BGPPeerTypeGlobalPeer
 }
 
-// routeStatus lists the routes the speaker put in the kernel: learned best
-// paths (FIB, via their next hop, learned from a mesh or BGPPeer session)
-// and this node's blackholes (FIB, interface "blackhole", as Calico shows
-// BIRD's static blackhole routes). Sorted by destination.
+// routeStatus lists the speaker's routes: learned best paths (FIB with
+// their interface when installed in the kernel, else RIB; via their next
+// hop, learned from a mesh or BGPPeer session) and this node's blackholes
+// (FIB, interface "blackhole", as Calico shows BIRD's static blackhole
+// routes). Sorted by destination.
 func routeStatus(s Snapshot) v3.CalicoNodeBGPRouteStatus {
 	peerType := map[netip.Addr]PeerType{}
 	for _, p := range s.Peers {
@@ -151,12 +156,16 @@ func routeStatus(s Snapshot) v3.CalicoNodeBGPRouteStatus {
 		if peerType[r.Peer] == PeerTypeMesh {
 			src = v3.RouteSourceTypeNodeMesh
 		}
-		all = append(all, entry{r.Prefix, v3.CalicoNodeRoute{
-			Type:        v3.RouteTypeFIB,
+		route := v3.CalicoNodeRoute{
+			Type:        v3.RouteTypeRIB,
 			Destination: r.Prefix.String(),
 			Gateway:     r.NextHop.String(),
 			LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: src, PeerIP: r.Peer.String()},
-		}})
+		}
+		if dev, ok := s.Installed[r.Prefix]; ok {
+			route.Type, route.Interface = v3.RouteTypeFIB, dev
+		}
+		all = append(all, entry{r.Prefix, route})
 	}
 	for _, p := range s.Blackholes {
 		all = append(all, entry{p, v3.CalicoNodeRoute{

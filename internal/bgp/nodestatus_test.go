@@ -35,6 +35,8 @@ func statusSnapshot() Snapshot {
 			{Prefix: netip.MustParsePrefix("10.0.0.0/8"), NextHop: tor.Address, Peer: tor.Address},
 		},
 		Blackholes: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/26")},
+		// The ToR's route lost to another owner's route in the kernel.
+		Installed: map[netip.Prefix]string{netip.MustParsePrefix("10.244.1.0/26"): "eth0"},
 	}
 }
 
@@ -52,11 +54,11 @@ func TestBuildNodeStatus(t *testing.T) {
 		PeersV6: []v3.CalicoNodePeer{{PeerIP: "fd00::1", Type: v3.BGPPeerTypeNodePeer, State: v3.BGPSessionStateEstablished}},
 	}
 	routes := v3.CalicoNodeBGPRouteStatus{RoutesV4: []v3.CalicoNodeRoute{
-		{Type: v3.RouteTypeFIB, Destination: "10.0.0.0/8", Gateway: "198.18.0.1",
+		{Type: v3.RouteTypeRIB, Destination: "10.0.0.0/8", Gateway: "198.18.0.1",
 			LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: v3.RouteSourceTypeBGPPeer, PeerIP: "198.18.0.1"}},
 		{Type: v3.RouteTypeFIB, Destination: "10.244.0.0/26", Gateway: "N/A", Interface: "blackhole",
 			LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: v3.RouteSourceTypeStatic}},
-		{Type: v3.RouteTypeFIB, Destination: "10.244.1.0/26", Gateway: "198.18.0.12",
+		{Type: v3.RouteTypeFIB, Destination: "10.244.1.0/26", Gateway: "198.18.0.12", Interface: "eth0",
 			LearnedFrom: v3.CalicoNodeRouteLearnedFrom{SourceType: v3.RouteSourceTypeNodeMesh, PeerIP: "198.18.0.12"}},
 	}}
 	notRunning := statusSnapshot()
