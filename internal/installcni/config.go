@@ -31,7 +31,8 @@ type Config struct {
 	// NetworkConfig is the conflist template (CNI_NETWORK_CONFIG, or the
 	// contents of CNI_NETWORK_CONFIG_FILE).
 	NetworkConfig string
-	// MTU fills __CNI_MTU__ (CNI_MTU).
+	// MTU fills __CNI_MTU__ (CNI_MTU; 0 makes the plugin use the MTU
+	// calico-node detected).
 	MTU int
 	// NodeName fills __KUBERNETES_NODE_NAME__ (KUBERNETES_NODE_NAME, else
 	// the host name).
@@ -96,8 +97,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if s := getenv("CNI_MTU"); s != "" {
 		mtu, err := strconv.Atoi(s)
-		if err != nil || mtu < 68 || mtu > 65535 {
-			return c, fmt.Errorf("CNI_MTU %q is not an MTU; set a number between 68 and 65535 (e.g. the calico-config ConfigMap's veth_mtu)", s)
+		if err != nil || (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+			return c, fmt.Errorf("CNI_MTU %q is not an MTU; set 68-65535, or 0 to let the plugin read the MTU calico-node detected (/var/lib/calico/mtu; the calico-config ConfigMap's veth_mtu)", s)
 		}
 		c.MTU = mtu
 	}

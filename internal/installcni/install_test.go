@@ -223,6 +223,9 @@ func TestFromEnv_DefaultsAndBadValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if auto, err := FromEnv(func(k string) string { return map[string]string{"KUBERNETES_NODE_NAME": "n", "CNI_MTU": "0"}[k] }); err != nil || auto.MTU != 0 {
+		t.Errorf("CNI_MTU=0 (auto, Calico's veth_mtu default): %v %d", err, auto.MTU)
+	}
 	if cfg.ConfName != "10-calico.conflist" || cfg.CNINetDir != "/etc/cni/net.d" || cfg.MTU != 1500 ||
 		!cfg.UpdateBinaries || cfg.ServiceProtocol != "https" || cfg.HostBinDirs[0] != "/host/opt/cni/bin" {
 		t.Errorf("defaults %+v", cfg)
@@ -230,6 +233,7 @@ func TestFromEnv_DefaultsAndBadValues(t *testing.T) {
 	for _, tc := range []struct{ k, v, want string }{
 		{"CNI_MTU", "big", "CNI_MTU"},
 		{"CNI_MTU", "20", "CNI_MTU"},
+		{"CNI_MTU", "-1", "CNI_MTU"},
 		{"UPDATE_CNI_BINARIES", "maybe", "UPDATE_CNI_BINARIES"},
 		{"CNI_NETWORK_CONFIG_FILE", "/nonexistent/x", "CNI_NETWORK_CONFIG_FILE"},
 	} {

@@ -196,6 +196,8 @@ func kubeAPIServerArgs(dir, etcdEndpoint string, port int, opts KubeAPIServerOpt
 		"--endpoint-reconciler-type=none",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
+		// As kubeadm and every CNI install expect: calico-node is privileged.
+		"--allow-privileged=true",
 		"--disable-admission-plugins=" + strings.Join(disabled, ","),
 		"--v=0",
 	}
