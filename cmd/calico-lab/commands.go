@@ -40,7 +40,7 @@ func run(args []string) int {
 	root.PersistentFlags().StringVar(&g.runRoot, "run-root", "", "directory holding lab runs (default $"+lab.EnvRunRoot+" or "+lab.DefaultRunRoot+")")
 	root.PersistentFlags().StringVar(&g.runID, "id", "", "run ID of the lab (default: the only lab that is up)")
 	root.AddCommand(upCmd(g), downCmd(g), statusCmd(g), podsCmd(g), podCmd(g), execCmd(g), pingCmd(g),
-		matrixCmd(g), calicoctlCmd(g), nodeCmd(g), datastoreCmd(g), listCmd(g), serveEtcdCmd())
+		probeCmd(g), calicoctlCmd(g), nodeCmd(g), datastoreCmd(g), listCmd(g), demoCmd(g), serveEtcdCmd())
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -294,12 +294,12 @@ func pingCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func matrixCmd(g *globals) *cobra.Command {
+func probeCmd(g *globals) *cobra.Command {
 	var o lab.MatrixOptions
 	c := &cobra.Command{
-		Use:     "matrix",
-		Aliases: []string{"probe"},
-		Short:   "Probe every pair of pods and print the reachability table",
+		Use:     "probe",
+		Aliases: []string{"matrix"},
+		Short:   "Probe every ordered pair of pods (ICMP, TCP or UDP) and print the reachability table",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := g.open()

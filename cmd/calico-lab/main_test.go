@@ -122,8 +122,10 @@ pods:
 	if out := run("ping", "b", "default/a"); !strings.Contains(out, "ok") {
 		t.Errorf("ping b a: %s", out)
 	}
-	if out := run("matrix"); !strings.Contains(out, "default/a  .          ok") {
-		t.Errorf("matrix:\n%s", out)
+	for _, probe := range []string{"probe", "matrix"} { // matrix is probe's alias
+		if out := run(probe, "--proto", "tcp"); !strings.Contains(out, "default/a  .          ok") {
+			t.Errorf("%s --proto tcp:\n%s", probe, out)
+		}
 	}
 	if out := run("status"); !strings.Contains(out, "running (pid") || !strings.Contains(out, "198.18.1.2/24") {
 		t.Errorf("status does not show a running, registered node:\n%s", out)
@@ -150,6 +152,38 @@ pods:
 	}
 	if _, err := os.Stat(filepath.Join(root, id)); err == nil {
 		t.Error("run directory left after down")
+	}
+}
+
+// TestPrivilegedCLI_Demo runs `calico-lab demo` (what make demo runs): it
+// must finish every step, print the policy's matrix, and leave no lab.
+func TestPrivilegedCLI_Demo(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := buildLab(t)
+	if _, err := os.Stat(filepath.Join(builtDir, "calicoctl")); err != nil {
+		t.Skip("calicoctl did not build; the demo needs it")
+	}
+	root := t.TempDir()
+	cmd := exec.Command(bin, "--run-root", root, "demo")
+	out, err := cmd.CombinedOutput()
+	t.Logf("calico-lab demo:\n%s", out)
+	if err != nil {
+		t.Fatalf("calico-lab demo: %v", err)
+	}
+	for _, want := range []string{
+		"step 13/13: Tear down",
+		"demo: OK",
+		// ops/probe-1 reaches ops but nothing in shop once the policy is in.
+		"ops/probe-1  .            ok           --           --       --          --",
+		"Check complete; found 0 problems.",
+		"nothing was written",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if ids, _ := lab.ListRuns(root); len(ids) > 0 {
+		t.Errorf("labs left after the demo: %v", ids)
 	}
 }
 
