@@ -93,7 +93,7 @@ func (c config) validate() error {
 // run brings up the lab and the baseline, measures, tears both down and
 // returns the markdown.
 func run(ctx context.Context, c config) (string, error) {
-	start := time.Now()
+	start, loadStart := time.Now(), loadAvg()
 	logf := func(format string, a ...any) {
 		log.Printf("[%5.1fs] %s", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
 	}
@@ -125,5 +125,5 @@ func run(ctx context.Context, c config) (string, error) {
 		return "", err
 	}
 	logf("done")
-	return markdown(c, cl.mtus, tr, ready, time.Since(start)), nil
+	return markdown(c, cl.mtus, tr, ready, runInfo{took: time.Since(start), loadStart: loadStart, loadEnd: loadAvg()}), nil
 }

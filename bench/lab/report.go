@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,33 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// runInfo is the run's context, printed with the figures.
+type runInfo struct {
+	took               time.Duration
+	loadStart, loadEnd string
+}
+
+// loadAvg is /proc/loadavg's three load averages ("?" if unreadable).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
+// spread is "min–max" of xs with two decimals.
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "n/a"
+	}
+	lo, hi := xs[0], xs[0]
+	for _, x := range xs {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return fmt.Sprintf("%.2f–%.2f", lo, hi)
+}
+
 // ratio is a/b with two decimals ("n/a" when b is zero).
 func ratio(a, b float64) string {
 	if b == 0 {
@@ -47,7 +75,7 @@ func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/floa
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
 // markdown renders the section body (bench.sh adds the heading).
-func markdown(c config, m mtus, tr []pathResult, rd *readyResult, took time.Duration) string {
+func markdown(c config, m mtus, tr []pathResult, rd *readyResult, info runInfo) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	w("`go run ./bench/lab` — a `calico-lab` cluster (3 nodes: node-1 and node-2 on one subnet, node-3 behind the fabric's router on")
@@ -55,26 +83,29 @@ func markdown(c config, m mtus, tr []pathResult, rd *readyResult, took time.Dura
 	w("plugin) against **raw veth routing**: the same shapes built by hand next to it with no Tricolor — pods wired as the CNI plugin")
 	w("wires them (eth0 /32, default via 169.254.1.1, proxy ARP, host /32 route, MTU %d), static routes between the same-subnet nodes,", m.pod)
 	w("a plain vxlan device with static ARP/FDB entries between the two subnets (MTU %d as `vxlan.calico`); no nftables, no calico-node,", m.vxlan)
-	w("no BGP daemon. %d interleaved rounds (which side goes first alternates); the whole section took %s.", c.rounds, took.Round(time.Second))
+	w("no BGP daemon. Both stay up throughout, so background load is alike. %d rounds; in each, every path is measured through", c.rounds)
+	w("Tricolor and raw back to back, which goes first alternating. The whole run took %s; load average (1, 5, 15 min)", info.took.Round(time.Second))
+	w("%s at the start, %s at the end.", info.loadStart, info.loadEnd)
 	w("")
-	w("**TCP throughput** — iperf3, one stream, %d s after 1 s of warm-up; median of the rounds; ratio = Tricolor / raw (1.00 = no cost).", c.iperfSecs)
+	w("**TCP throughput** — iperf3, one stream, %d s after 1 s of warm-up not counted. Throughput: median of the rounds; ratio =", c.iperfSecs)
+	w("Tricolor / raw per round (the two run back to back), median over rounds, with the rounds' range (1.00 = no cost).")
 	w("")
-	w("| Path | Tricolor | Raw veth routing | Ratio | Retransmits (Tricolor / raw) |")
-	w("|---|---|---|---|---|")
+	w("| Path | Tricolor | Raw veth routing | Ratio | Rounds' ratios | Retransmits (Tricolor / raw) |")
+	w("|---|---|---|---|---|---|")
 	for _, p := range tr {
-		t, r := median(p.tricolor.gbps), median(p.plain.gbps)
-		w("| %s | %.2f Gbit/s | %.2f Gbit/s | %s | %d / %d |", p.name, t, r, ratio(t, r), p.tricolor.retransmits, p.plain.retransmits)
+		w("| %s | %.2f Gbit/s | %.2f Gbit/s | %.2f | %s | %d / %d |", p.name, median(p.tricolor.gbps), median(p.plain.gbps),
+			median(p.tputRatios), spread(p.tputRatios), p.tricolor.retransmits, p.plain.retransmits)
 	}
 	w("")
 	w("**TCP latency** — 1-byte request/response round trips on one connection (a Go client and echo server with their sockets inside")
-	w("the two pods' namespaces; not `ping`), %d per round after %d untimed, all rounds pooled; ratio of the p50s = Tricolor / raw.", c.rtts, rrWarmup)
+	w("the two pods' namespaces; not `ping`), %d per round after %d untimed. p50/p99 over all rounds' samples; ratio = Tricolor / raw", c.rtts, rrWarmup)
+	w("of each round's p50, median over rounds, with the rounds' range.")
 	w("")
-	w("| Path | p50 Tricolor | p50 raw | Ratio | p99 Tricolor | p99 raw | Ratio |")
+	w("| Path | p50 Tricolor | p50 raw | Ratio | Rounds' ratios | p99 Tricolor | p99 raw |")
 	w("|---|---|---|---|---|---|---|")
 	for _, p := range tr {
-		t50, r50 := percentile(p.tricolor.rtts, 50), percentile(p.plain.rtts, 50)
-		t99, r99 := percentile(p.tricolor.rtts, 99), percentile(p.plain.rtts, 99)
-		w("| %s | %s | %s | %s | %s | %s | %s |", p.name, us(t50), us(r50), ratio(float64(t50), float64(r50)), us(t99), us(r99), ratio(float64(t99), float64(r99)))
+		w("| %s | %s | %s | %.2f | %s | %s | %s |", p.name, us(percentile(p.tricolor.rtts, 50)), us(percentile(p.plain.rtts, 50)),
+			median(p.rttRatios), spread(p.rttRatios), us(percentile(p.tricolor.rtts, 99)), us(percentile(p.plain.rtts, 99)))
 	}
 	w("")
 	w("**Pod-ready time** — %d pods created back to back on one node through the lab (namespace, CNI ADD via libcni, the pod's", rd.pods)

@@ -47,6 +47,9 @@ func TestMedianAndRatio(t *testing.T) {
 			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
+	if got := spread([]float64{1.2, 0.8, 1.05}); got != "0.80–1.20" {
+		t.Errorf("spread = %q, want 0.80–1.20", got)
+	}
 	if got := ratio(1, 0); got != "n/a" {
 		t.Errorf("ratio(1, 0) = %q, want n/a", got)
 	}

@@ -50,12 +50,19 @@ type sideResult struct {
 	gbps        []float64       // iperf3 receiver throughput per round
 	retransmits int             // iperf3 sender retransmits, all rounds
 	rtts        []time.Duration // every round trip of every round
+	rounds      [][]time.Duration
 }
 
-// pathResult is one path's two variants.
+// last is a slice's last element.
+func last[T any](s []T) T { return s[len(s)-1] }
+
+// pathResult is one path's two variants, and each round's ratios
+// Tricolor / raw: the two sides of a round run back to back, so pairing
+// them cancels most of the drift of a shared machine.
 type pathResult struct {
-	name            string
-	tricolor, plain sideResult
+	name                  string
+	tricolor, plain       sideResult
+	tputRatios, rttRatios []float64 // per round: throughput, p50 round trip
 }
 
 // measureTraffic runs c.rounds rounds over every path; in each round both
@@ -93,8 +100,12 @@ func measureTraffic(ctx context.Context, paths []path, c config, logf func(strin
 				o.r.gbps = append(o.r.gbps, gbps)
 				o.r.retransmits += retr
 				o.r.rtts = append(o.r.rtts, rtts...)
+				o.r.rounds = append(o.r.rounds, rtts)
 				logf("round %d, %s, %s: %.2f Gbit/s, round trip p50 %s", round+1, p.name, o.name, gbps, percentile(rtts, 50))
 			}
+			r := &res[i]
+			r.tputRatios = append(r.tputRatios, last(r.tricolor.gbps)/last(r.plain.gbps))
+			r.rttRatios = append(r.rttRatios, float64(percentile(last(r.tricolor.rounds), 50))/float64(percentile(last(r.plain.rounds), 50)))
 		}
 	}
 	return res, nil
