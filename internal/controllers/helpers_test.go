@@ -21,14 +21,17 @@ import (
 	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/datastore/etcd"
+	"github.com/tricolor-net/tricolor/internal/datastore/k8s"
 	"github.com/tricolor-net/tricolor/internal/ipam"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
-// cluster is a real kube-apiserver plus Calico's datastore in etcd (a
-// separate Debian etcd, as in an etcd-mode cluster).
+// cluster is a real kube-apiserver plus Calico's datastore: in etcd (a
+// separate Debian etcd, as in an etcd-mode cluster), or with kdd the
+// Kubernetes datastore on the same API server (CRDs + views).
 type cluster struct {
 	t    *testing.T
+	kdd  bool
 	rc   *rest.Config
 	kube kubernetes.Interface
 	be   datastore.Backend
@@ -36,19 +39,26 @@ type cluster struct {
 	ipam *ipam.IPAM
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *cluster { return startCluster(t, false) }
+
+func startCluster(t *testing.T, kdd bool) *cluster {
 	t.Helper()
 	rc := testutil.StartKubeAPIServer(t)
 	kube, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := etcd.New(etcd.Config{Endpoints: []string{testutil.StartEtcd(t)}})
+	var be datastore.Backend
+	if kdd {
+		be, err = k8s.NewKDD(rc)
+	} else {
+		be, err = etcd.New(etcd.Config{Endpoints: []string{testutil.StartEtcd(t)}})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { be.Close() })
-	cl := &cluster{t: t, rc: rc, kube: kube, be: be, c: client.New(be), ipam: ipam.New(be, ipam.Options{Logger: testLogger()})}
+	cl := &cluster{t: t, kdd: kdd, rc: rc, kube: kube, be: be, c: client.New(be), ipam: ipam.New(be, ipam.Options{Logger: testLogger()})}
 	pool := v3.NewIPPool()
 	pool.Name = "default-ipv4-ippool"
 	pool.Spec.CIDR = "10.244.0.0/16"
@@ -68,6 +78,7 @@ func testLogger() *slog.Logger {
 // start runs a Manager until the test ends and waits until it leads.
 func (cl *cluster) start(cfg Config) *Manager {
 	cl.t.Helper()
+	cfg.Kubernetes = cl.kdd
 	m := New(cfg, cl.kube, cl.be, testLogger())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -80,12 +91,15 @@ func (cl *cluster) start(cfg Config) *Manager {
 	return m
 }
 
-// k8sNode creates a Kubernetes Node and, in etcd mode, its Calico Node.
+// node creates a Kubernetes Node and, in etcd mode, its Calico Node.
 func (cl *cluster) node(name string) {
 	cl.t.Helper()
 	ctx := context.Background()
 	if _, err := cl.kube.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		cl.t.Fatal(err)
+	}
+	if cl.kdd {
+		return // the Calico Node is the Kubernetes Node
 	}
 	cl.calicoNode(name, &v3.OrchRef{Orchestrator: "k8s", NodeName: name})
 }

@@ -15,15 +15,28 @@ import (
 // A Kubernetes Node is deleted: its Calico Node goes, the addresses whose
 // owners are gone (a deleted pod's, the node's tunnel address) are
 // released, its affinities are released — while a pod that still exists
-// keeps its address, another node keeps everything, and a Calico Node
-// outside Kubernetes is left alone.
+// keeps its address, another node keeps everything, and (etcd mode) a
+// Calico Node outside Kubernetes is left alone. With the etcd datastore
+// and with the Kubernetes datastore.
 func TestNodeController_DeletedNodeReleasesCalicoNodeAffinitiesAndAddresses(t *testing.T) {
-	cl := newCluster(t)
+	for _, mode := range []struct {
+		name string
+		kdd  bool
+	}{{"etcd", false}, {"kubernetes", true}} {
+		t.Run(mode.name, func(t *testing.T) { nodeDeletionStory(t, startCluster(t, mode.kdd)) })
+	}
+}
+
+func nodeDeletionStory(t *testing.T, cl *cluster) {
 	ctx := context.Background()
 	cl.namespace("apps", nil)
 	cl.node("node-a")
 	cl.node("node-b")
-	cl.calicoNode("bare-metal-host", nil)
+	kept := []string{"node-b"}
+	if !cl.kdd {
+		cl.calicoNode("bare-metal-host", nil)
+		kept = append(kept, "bare-metal-host")
+	}
 
 	cl.allocate("k8s-pod-network.gone", "node-a", "apps", "gone") // pod deleted without CNI DEL
 	cl.allocate(ipam.TunnelHandle("vxlan", "node-a"), "node-a", "", "")
@@ -58,7 +71,7 @@ func TestNodeController_DeletedNodeReleasesCalicoNodeAffinitiesAndAddresses(t *t
 	if !cl.allocated("k8s-pod-network.onb") || !cl.allocated(ipam.TunnelHandle("vxlan", "node-b")) {
 		t.Error("node-b's addresses were released")
 	}
-	for _, n := range []string{"node-b", "bare-metal-host"} {
+	for _, n := range kept {
 		if !cl.exists(datastore.Key{Kind: v3.KindNode, Name: n}) {
 			t.Errorf("Calico Node %s was deleted", n)
 		}
