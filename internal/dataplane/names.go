@@ -26,6 +26,7 @@ const (
 	chainNATPost      = "nat-postrouting"
 	chainFromWLDisp   = "from-wl-dispatch"
 	chainToWLDisp     = "to-wl-dispatch"
+	chainHostToWLDisp = "host-to-wl-dispatch"
 	chainFromHEPDisp  = "from-hep-dispatch"
 	chainToHEPDisp    = "to-hep-dispatch"
 	chainFwdFromHEP   = "fwd-from-hep-dispatch"
@@ -36,6 +37,7 @@ const (
 
 	mapFromWL     = "from-wl"
 	mapToWL       = "to-wl"
+	mapHostToWL   = "host-to-wl"
 	mapFromHEP    = "from-hep"
 	mapToHEP      = "to-hep"
 	mapFromHEPFwd = "from-hep-fwd"

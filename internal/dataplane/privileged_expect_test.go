@@ -81,13 +81,19 @@ func baseline(s, d int, pr probe) bool {
 // Accept or Return (nothing else on the node filters it).
 func endpointToHostAllowed(int, int, probe) bool { return true }
 
-// deny is baseline minus the flows f matches.
+// hostToPod matches the host's own traffic to its pods, which workload
+// policy never sees: Felix does not police host → local workload traffic
+// (kubelet probes must reach pods under default deny).
+var hostToPod = allOf(from(pHost), to(knownPods...))
+
+// deny is baseline minus the flows f matches (the host still reaches its
+// pods).
 func deny(f expectFn) expectFn {
-	return allOf(baseline, not(f))
+	return allOf(baseline, anyOf(hostToPod, not(f)))
 }
 
 // restrict is baseline where the flows scope matches get through only if
-// they match all of allowed.
+// they match all of allowed (the host still reaches its pods).
 func restrict(scope expectFn, allowed ...expectFn) expectFn {
-	return allOf(baseline, anyOf(not(scope), allOf(allowed...)))
+	return allOf(baseline, anyOf(hostToPod, not(scope), allOf(allowed...)))
 }

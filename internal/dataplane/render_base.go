@@ -23,7 +23,11 @@ const workloadIfaces = `"cali*"`
 //	                                                             └► drop
 //
 // fw-/tw- chains return when policy allows (so forwarded traffic is checked
-// by both endpoints) and drop otherwise.
+// by both endpoints) and drop otherwise. Traffic the host itself sends to a
+// local workload is not policed by the workload's ingress policy, as in
+// Calico (kubelet probes must reach pods under default deny): output
+// accepts it for known workload interfaces (@host-to-wl) and drops it for
+// unknown cali* ones.
 func (m *PolicyManager) renderBase(t *nft.Table) {
 	filter := func(hook knftables.BaseChainHook) *nft.BaseChain {
 		return &nft.BaseChain{Type: knftables.FilterType, Hook: hook, Priority: knftables.FilterPriority}
@@ -59,7 +63,7 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	out := t.AddChain(chainOutput, filter(knftables.OutputHook))
 	fast(out)
 	out.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
-	out.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "from this host to workloads: their ingress policy")
+	out.Add("oifname "+workloadIfaces+" jump "+chainHostToWLDisp, "from this host to workloads: not policed (as Calico); unknown interfaces dropped")
 	out.Add(fmt.Sprintf("meta mark & 0x%x != 0 accept", markAccept), "allowed by untracked host endpoint policy")
 	out.Add("jump "+chainToHEPDisp, "host endpoints: egress policy")
 
@@ -80,6 +84,7 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	for _, d := range []struct{ chain, m, kw, what string }{
 		{chainFromWLDisp, mapFromWL, "iifname", "workload"},
 		{chainToWLDisp, mapToWL, "oifname", "workload"},
+		{chainHostToWLDisp, mapHostToWL, "oifname", "host to workload"},
 		{chainFromHEPDisp, mapFromHEP, "iifname", "host endpoint"},
 		{chainToHEPDisp, mapToHEP, "oifname", "host endpoint"},
 		{chainFwdFromHEP, mapFromHEPFwd, "iifname", "forwarded from host endpoint"},
@@ -88,13 +93,18 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 		{chainUntrackedOut, mapToHEPUntracked, "oifname", "untracked to host endpoint"},
 		{chainPreDNATIn, mapFromHEPPreDNAT, "iifname", "preDNAT from host endpoint"},
 	} {
-		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: d.what + " interface to endpoint chain",
+		mapComment, ruleComment := d.what+" interface to endpoint chain", d.what+" interface to its endpoint chain"
+		if d.m == mapHostToWL {
+			mapComment = "known workload interface: accept the host's traffic to it"
+			ruleComment = mapComment
+		}
+		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: mapComment,
 			Elements: map[string]string{}, QuoteKeys: true}
 		// One dispatch chain per map: the vmap's goto returns to the
 		// caller of the dispatch chain, skipping anything after it.
 		c := t.AddChain(d.chain, nil)
-		c.Add(fmt.Sprintf("%s vmap @%s", d.kw, d.m), d.what+" interface to its endpoint chain")
-		if d.what == "workload" {
+		c.Add(fmt.Sprintf("%s vmap @%s", d.kw, d.m), ruleComment)
+		if strings.HasSuffix(d.what, "workload") {
 			c.Add("counter drop", "unknown workload interface: fail closed")
 		}
 	}

@@ -22,7 +22,7 @@ type mapElem struct{ m, key, value string }
 // object.
 func scratchTable() *nft.Table {
 	t := nft.NewTable()
-	for _, name := range []string{mapFromWL, mapToWL, mapFromHEP, mapToHEP, mapFromHEPFwd, mapToHEPFwd,
+	for _, name := range []string{mapFromWL, mapToWL, mapHostToWL, mapFromHEP, mapToHEP, mapFromHEPFwd, mapToHEPFwd,
 		mapFromHEPUntracked, mapToHEPUntracked, mapFromHEPPreDNAT} {
 		t.Maps[name] = &nft.Map{Name: name, Elements: map[string]string{}}
 	}

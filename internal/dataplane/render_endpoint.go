@@ -141,6 +141,7 @@ func (m *PolicyManager) renderWorkload(t *nft.Table, id calc.WorkloadEndpointID,
 		tiers: ep.Tiers, profiles: ep.Profiles, prelude: antiSpoof(ep), known: m.knownChain,
 	})
 	t.Maps[mapToWL].Elements[ep.InterfaceName] = "goto " + toWLChain(ep.InterfaceName)
+	t.Maps[mapHostToWL].Elements[ep.InterfaceName] = "accept"
 	t.Maps[mapFromWL].Elements[ep.InterfaceName] = "goto " + fromWLChain(ep.InterfaceName)
 }
 
