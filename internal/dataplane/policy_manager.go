@@ -295,11 +295,27 @@ func (m *PolicyManager) Stats() PolicyStats { return m.stats }
 // table when the refresh interval has passed (logging drift), renders the
 // desired table and runs one transaction with the differences. Nothing is
 // removed before the calc graph reported InSync.
+//
+// The periodic re-read runs in the background when the nft interface can
+// list the table in one call (the real one can): a slow listing then
+// delays no policy change, and the Apply after it finishes adopts it and
+// repairs any drift (objects written while it read keep the cache's view;
+// see nft.Reconciler.StartReadBack). Resync still reads synchronously.
 func (m *PolicyManager) Apply(ctx context.Context) error {
 	now := m.cfg.Now()
-	refresh := m.forceReread ||
-		m.cfg.RefreshInterval > 0 && !m.lastRefresh.IsZero() && now.Sub(m.lastRefresh) >= m.cfg.RefreshInterval
-	if !m.dirty && !refresh {
+	adopted := m.collectReadBack()
+	due := m.cfg.RefreshInterval > 0 && !m.lastRefresh.IsZero() && now.Sub(m.lastRefresh) >= m.cfg.RefreshInterval
+	background := due && !m.forceReread && m.rec.CanReadBackInBackground()
+	if background {
+		// Started after this Apply's own transaction, which would
+		// otherwise make the read stale at once.
+		defer func() {
+			m.rec.StartReadBack(ctx)
+			m.lastRefresh = now
+		}()
+	}
+	refresh := m.forceReread || due && !background
+	if !m.dirty && !refresh && !adopted {
 		return nil
 	}
 	start := time.Now()
@@ -310,11 +326,7 @@ func (m *PolicyManager) Apply(ctx context.Context) error {
 			return err
 		}
 		m.forceReread = false
-		m.stats.Resyncs++
-		if drift > 0 {
-			m.stats.DriftRepairs += drift
-			m.log.Warn("nftables drift: the kernel table differs from what we programmed; repairing", "objects", drift)
-		}
+		m.countResync(drift)
 	}
 	t := m.Render()
 	res, err := m.rec.Sync(ctx, t, m.inSync)
@@ -338,6 +350,30 @@ func (m *PolicyManager) Apply(ctx context.Context) error {
 	m.stats.ActivePolicy, m.stats.ActiveProfile = len(m.policies), len(m.profiles)
 	m.stats.Endpoints, m.stats.IPSets = len(m.workloads), len(m.ipsets)
 	return nil
+}
+
+// collectReadBack adopts a finished background read-back: adopted is true
+// when the cache was replaced (Apply must then sync, to repair drift). A
+// failed or stale read is retried at the next interval.
+func (m *PolicyManager) collectReadBack() (adopted bool) {
+	outcome, drift, err := m.rec.CollectReadBack()
+	switch outcome {
+	case nft.ReadBackAdopted:
+		m.countResync(drift)
+		return true
+	case nft.ReadBackFailed:
+		m.log.Warn("nftables background read-back failed; retrying at the next refresh", "err", err)
+	}
+	return false
+}
+
+// countResync records one read-back and the drift it found.
+func (m *PolicyManager) countResync(drift int) {
+	m.stats.Resyncs++
+	if drift > 0 {
+		m.stats.DriftRepairs += drift
+		m.log.Warn("nftables drift: the kernel table differs from what we programmed; repairing", "objects", drift)
+	}
 }
 
 // Render returns the desired table for the recorded state (exported for

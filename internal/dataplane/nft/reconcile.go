@@ -29,6 +29,10 @@ type Reconciler struct {
 	// again as the same object (renderers cache them) needs no element
 	// diff while the cache is trusted. Cleared whenever actual is re-read.
 	synced map[string]*Set
+	// reading is the channel of a background read-back in progress, and
+	// written what transactions changed meanwhile (readback_async.go).
+	reading chan readResult
+	written *written
 }
 
 // NewReconciler returns a Reconciler for the table nft was created for
@@ -259,6 +263,9 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		r.actual = next
 		r.remember(want, prune)
 		return res, nil
+	}
+	if r.written != nil {
+		r.written.note(have, next)
 	}
 	if err := r.nft.Run(ctx, tx); err != nil {
 		// We no longer know what the kernel holds: read it back next time.
