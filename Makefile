@@ -15,7 +15,10 @@ KUBE_LDFLAGS = -s -w -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION)
 DEB_PKGS := etcd-server iproute2 nftables iputils-ping bird2 frr containernetworking-plugins iperf3 tcpdump containerd runc
 TEST_TIMEOUT ?= 35m
 
-.PHONY: all build demo test unit-test compat-test deps bench lint generate clean kube-apiserver
+# The rest of a cluster, for test/cluster (same nested module and version).
+K8S_BINS := $(addprefix $(GOBIN_T)/,kube-controller-manager kube-scheduler kubelet kube-proxy)
+
+.PHONY: all build demo test unit-test compat-test deps bench lint generate clean kube-apiserver k8s-bins e2e-k8s
 
 all: build
 
@@ -29,7 +32,7 @@ deps:
 	@hack/install-deps.sh $(DEB_PKGS)
 
 ## test: install what tests need, then run every test (unit, privileged, e2e, compat)
-test: deps build kube-apiserver unit-test compat-test
+test: deps build kube-apiserver k8s-bins unit-test compat-test
 
 ## kube-apiserver: build the test kube-apiserver into .cache/bin (cached; rebuilt when test/kube-apiserver/go.mod changes)
 kube-apiserver: $(KUBE_APISERVER)
@@ -37,6 +40,25 @@ kube-apiserver: $(KUBE_APISERVER)
 $(KUBE_APISERVER): test/kube-apiserver/go.mod
 	@mkdir -p $(GOBIN_T)
 	cd test/kube-apiserver && GOFLAGS=-mod=mod $(GO) build -ldflags='$(KUBE_LDFLAGS)' -o $(KUBE_APISERVER) k8s.io/kubernetes/cmd/kube-apiserver
+
+## k8s-bins: build kubelet, kube-scheduler, kube-controller-manager, kube-proxy, agnhost (static) and e2e.test into .cache/bin (cached)
+k8s-bins: $(KUBE_APISERVER) $(K8S_BINS) $(GOBIN_T)/agnhost $(GOBIN_T)/e2e.test
+
+$(K8S_BINS): test/kube-apiserver/go.mod
+	@mkdir -p $(GOBIN_T)
+	cd test/kube-apiserver && GOFLAGS=-mod=mod $(GO) build -ldflags='$(KUBE_LDFLAGS)' -o $@ k8s.io/kubernetes/cmd/$(@F)
+
+$(GOBIN_T)/agnhost: test/kube-apiserver/go.mod
+	@mkdir -p $(GOBIN_T)
+	cd test/kube-apiserver && CGO_ENABLED=0 GOFLAGS=-mod=mod $(GO) build -ldflags='$(KUBE_LDFLAGS)' -o $@ k8s.io/kubernetes/test/images/agnhost
+
+$(GOBIN_T)/e2e.test: test/kube-apiserver/go.mod
+	@mkdir -p $(GOBIN_T)
+	cd test/kube-apiserver && GOFLAGS=-mod=mod $(GO) test -c -ldflags='$(KUBE_LDFLAGS)' -o $@ k8s.io/kubernetes/test/e2e
+
+## e2e-k8s: the upstream NetworkPolicy e2e suite ([sig-network] Netpol) against a test/cluster cluster
+e2e-k8s: deps build k8s-bins
+	TRICOLOR_E2E_K8S=1 $(GO) test -count=1 -v -timeout 3h -run TestPrivilegedCluster_NetpolE2E ./test/cluster/
 
 unit-test:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

@@ -19,6 +19,19 @@ func writeKubeAPIServerSecrets(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "certs"), 0o700); err != nil {
 		return err
 	}
+	if err := WriteServiceAccountKeys(dir); err != nil {
+		return err
+	}
+	tokens := []byte(kubeTestToken + `,tricolor-admin,tricolor-admin-uid,"system:masters"` + "\n")
+	if err := os.WriteFile(filepath.Join(dir, "tokens.csv"), tokens, 0o600); err != nil {
+		return fmt.Errorf("write tokens.csv: %w", err)
+	}
+	return nil
+}
+
+// WriteServiceAccountKeys writes a fresh service-account RSA key pair into
+// dir: sa.key (PKCS#1, signs tokens) and sa.pub (PKIX, verifies them).
+func WriteServiceAccountKeys(dir string) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return fmt.Errorf("generate service-account key: %w", err)
@@ -28,9 +41,8 @@ func writeKubeAPIServerSecrets(dir string) error {
 		return err
 	}
 	files := map[string][]byte{
-		"sa.key":     pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
-		"sa.pub":     pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
-		"tokens.csv": []byte(kubeTestToken + `,tricolor-admin,tricolor-admin-uid,"system:masters"` + "\n"),
+		"sa.key": pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		"sa.pub": pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
