@@ -19,8 +19,9 @@
 // as a whole before anything is written.
 //
 // config.go and open.go load Calico's CalicoAPIConfig (file or environment)
-// and open the matching backend: an external etcd cluster or the embedded
-// etcd server.
+// and open the matching backend: an external etcd cluster, the embedded
+// etcd server, or the kubernetes datastore (kube.go: kubeconfig or
+// in-cluster configuration → k8s.KDD).
 //
 // Imports: api/v3, internal/datastore and its backends, internal/ipam (to
 // refuse deleting an IPPool that still has IPAM blocks; ipam never imports

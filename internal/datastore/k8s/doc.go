@@ -21,7 +21,20 @@
 // View is a read-only Backend showing native objects as Calico kinds
 // (Namespace/ServiceAccount → Profile, Pod → WorkloadEndpoint, Kubernetes
 // NetworkPolicy → knp.default.*), converted by subpackage conversion; its
-// revisions are the native objects' resourceVersions.
+// revisions are the native objects' resourceVersions. NodeView shows
+// Kubernetes Nodes as Calico Nodes and writes updates back as annotations.
+//
+// KDD is the kubernetes datastore (DATASTORE_TYPE=kubernetes): one Backend
+// routing each kind to its source, as Calico's KDD does:
+//
+//	Profile          ──► composite(Namespace view kns.*, ServiceAccount view ksa.*)   read-only
+//	WorkloadEndpoint ──► Pod view                                                    read-only
+//	NetworkPolicy    ──► composite(knp.default.* view, NetworkPolicy CRD)
+//	Node             ──► NodeView (updates → Kubernetes Node annotations and labels)
+//	any other kind   ──► Backend (the CRDs)
+//
+// A composite kind's list and watch revisions join its sources' revisions
+// with "/" so a watch resumes every source exactly (composite.go).
 //
 // Imports: internal/datastore, internal/datastore/k8s/conversion, api/v3
 // (the kinds table), k8s.io/client-go (dynamic, rest), k8s.io/api and
