@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,12 +37,20 @@ type childResult struct {
 	Outputs int     `json:"outputs"`
 }
 
-// runChild is the child side: build the input (not timed), consume it once
-// as mode says, print a childResult.
-func runChild(mode string, w io.Writer) error {
-	ups, err := loadgen.Updates(calcSpec.Objects())
+// runChild is the child side: read the input the parent wrote (not
+// timed), consume it once as mode says, print a childResult. The parent
+// generates the input, so the child's peak RSS is the input's bytes plus
+// what consuming them costs.
+func runChild(mode, input string, w io.Writer) error {
+	f, err := os.Open(input)
 	if err != nil {
 		return err
+	}
+	var ups []datastore.Update
+	err = gob.NewDecoder(bufio.NewReader(f)).Decode(&ups)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", input, err)
 	}
 	runtime.GC()
 	res := childResult{Inputs: len(ups)}
@@ -92,6 +102,11 @@ func measureCalc(rounds int) (*calcResults, error) {
 	if err != nil {
 		return nil, err
 	}
+	input, err := writeCalcInput()
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(input)
 	r := &calcResults{}
 	for i := range rounds {
 		modes := []string{childDecode, childGraph}
@@ -99,7 +114,7 @@ func measureCalc(rounds int) (*calcResults, error) {
 			modes[0], modes[1] = modes[1], modes[0]
 		}
 		for _, m := range modes {
-			run, err := runCalcChild(self, m)
+			run, err := runCalcChild(self, m, input)
 			if err != nil {
 				return nil, err
 			}
@@ -113,8 +128,34 @@ func measureCalc(rounds int) (*calcResults, error) {
 	return r, nil
 }
 
-func runCalcChild(self, mode string) (calcRun, error) {
-	cmd := exec.Command(self, "-child", mode)
+// writeCalcInput writes calcSpec's updates, gob-encoded, to a temporary
+// file and returns its name.
+func writeCalcInput() (string, error) {
+	ups, err := loadgen.Updates(calcSpec.Objects())
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "tricolor-bench-calc-*.gob")
+	if err != nil {
+		return "", err
+	}
+	bw := bufio.NewWriter(f)
+	err = gob.NewEncoder(bw).Encode(ups)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write calc input: %w", err)
+	}
+	return f.Name(), nil
+}
+
+func runCalcChild(self, mode, input string) (calcRun, error) {
+	cmd := exec.Command(self, "-child", mode, "-child-input", input)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -152,7 +193,7 @@ func (r *calcResults) markdown() string {
 	g := r.graph[0]
 	return fmt.Sprintf(`Full sync of %d resources (%d workload endpoints, %d on this node; %d policies; %d namespace profiles) in a fresh process, `+
 		"median of %d runs each, alternating. Baseline: the same process decoding the same input into typed resources with no graph. "+
-		"Peak RSS is the child's `getrusage` maxrss, input generation included in both.\n\n"+
+		"Peak RSS is the child's `getrusage` maxrss; both children read the same pre-generated input (gob) first.\n\n"+
 		"| Measurement | decode only (baseline) | calc graph full sync | ratio |\n|---|---|---|---|\n"+
 		"| time | %.2f s | %.2f s (%d updates out) | %.2f× |\n"+
 		"| peak RSS | %.0f MB | %.0f MB | %.2f× |\n",

@@ -155,15 +155,17 @@ func serveProbe(p *pod) (stop func(), err error) {
 }
 
 // latencies are the flip times through Felix and through nft directly,
-// and Felix's own apply and calc times over the Felix changes.
+// and Felix's own apply and calc times per Felix change (from its metrics).
 type latencies struct {
 	felix, floor []time.Duration
+	apply, calc  []time.Duration
 	// inFelixTable: wall time of `nft -f` committing a one-rule change to
 	// a scratch chain in Felix's own table (no probe): what the kernel's
 	// whole-table validation costs every rule change there.
 	inFelixTable []time.Duration
-	felixTimes
 }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // measureLatency flips the "flip" policy deny/allow through the datastore
 // and, alternately, the same verdict by a rule in a table of our own
@@ -221,7 +223,6 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 	defer func() { _ = nftIn("delete chain inet calico tcbench-scratch\n")() }()
 	// Felix's apply and calc time for one flip: its histograms before the
 	// flip and once an apply has followed it.
-	var spent felixTimes
 	account := func(before felixTimes) error {
 		deadline := time.Now().Add(probeTimeout)
 		for {
@@ -230,8 +231,14 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 				return err
 			}
 			if after.apply.count > before.apply.count {
-				spent.apply = spent.apply.plus(after.apply.minus(before.apply))
-				spent.calc = spent.calc.plus(after.calc.minus(before.calc))
+				// Only flips that caused exactly one apply and one calc
+				// batch (not, say, also a background read-back's repair)
+				// say what one policy change costs.
+				apply, calc := after.apply.minus(before.apply), after.calc.minus(before.calc)
+				if apply.count == 1 && calc.count == 1 {
+					l.apply = append(l.apply, seconds(apply.sum))
+					l.calc = append(l.calc, seconds(calc.sum))
+				}
 				return nil
 			}
 			if time.Now().After(deadline) {
@@ -276,6 +283,5 @@ func measureLatency(ctx context.Context, b *benchNode, changes int) (*latencies,
 			l.inFelixTable = append(l.inFelixTable, time.Since(start))
 		}
 	}
-	l.felixTimes = spent
 	return l, nil
 }

@@ -39,9 +39,10 @@ func main() {
 	hold := flag.Duration("hold", 0, "after setup, keep the node this long for inspection (log shows its namespace)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the latency phase here")
 	child := flag.String("child", "", "internal: run one calc measurement ("+childDecode+" or "+childGraph+") and print JSON")
+	childInput := flag.String("child-input", "", "internal: the calc child's input file")
 	flag.Parse()
 	if *child != "" {
-		if err := runChild(*child, os.Stdout); err != nil {
+		if err := runChild(*child, *childInput, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -163,6 +164,8 @@ func writeDataplane(md *strings.Builder, tp [2]throughput, lat *latencies, round
 		fmt.Fprintf(md, "| p%.0f%s | %.1f ms | %.1f ms | %.1f ms | %.1f× |\n", p, target, msec(a), msec(m), msec(f), msec(f)/msec(a))
 	}
 	fmt.Fprintf(md, "| max | %.1f ms | %.1f ms | %.1f ms | |\n", msec(percentile(lat.floor, 100)), msec(percentile(lat.inFelixTable, 100)), msec(percentile(lat.felix, 100)))
-	fmt.Fprintf(md, "| of which Felix calc graph, mean (%.0f batches) | | | %.1f ms | |\n", lat.calc.count, lat.calc.meanMS())
-	fmt.Fprintf(md, "| of which Felix dataplane apply (render, diff, `nft -f`), mean (%.0f applies) | | | %.1f ms | |\n\n", lat.apply.count, lat.apply.meanMS())
+	fmt.Fprintf(md, "| of which Felix calc graph (batch → Flush), p50 / p99 of %d | | | %.1f / %.1f ms | |\n",
+		len(lat.calc), msec(percentile(lat.calc, 50)), msec(percentile(lat.calc, 99)))
+	fmt.Fprintf(md, "| of which Felix dataplane apply (render, diff, `nft -f`), p50 / p99 of %d | | | %.1f / %.1f ms | |\n\n",
+		len(lat.apply), msec(percentile(lat.apply, 50)), msec(percentile(lat.apply, 99)))
 }

@@ -34,17 +34,6 @@ func (h histogram) minus(earlier histogram) histogram {
 	return histogram{h.sum - earlier.sum, h.count - earlier.count}
 }
 
-// plus adds two histograms' observations.
-func (h histogram) plus(o histogram) histogram { return histogram{h.sum + o.sum, h.count + o.count} }
-
-// meanMS is the mean observation in milliseconds.
-func (h histogram) meanMS() float64 {
-	if h.count == 0 {
-		return 0
-	}
-	return h.sum / h.count * 1000
-}
-
 // felixTimes are the histograms the latency table breaks down.
 type felixTimes struct{ apply, calc histogram }
 
