@@ -15,7 +15,7 @@ full=$(nsop felix-fullsync BenchmarkGraph_FullSync)
 {
 	echo "## Felix (\`internal/felix\`, \`internal/calc\`, \`internal/dataplane\`)"
 	echo
-	echo "Rerun with \`hack/bench.sh felix\` (as root; about four minutes). Program: \`bench/felix\`; Go benchmarks: \`internal/calc/bench_test.go\`."
+	echo "Rerun with \`hack/bench.sh felix\` (as root; four minutes on a quiet 2-core machine, seven at load 40). Program: \`bench/felix\`; Go benchmarks: \`internal/calc/bench_test.go\`."
 	echo
 	cat "$tmp/felix.md"
 	echo
