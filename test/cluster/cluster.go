@@ -38,6 +38,9 @@ type Options struct {
 	// ExtraKubeBinaries are further binaries required from .cache/bin
 	// (e2e.test for the conformance run).
 	ExtraKubeBinaries []string
+	// KubeProxy runs kube-proxy (iptables mode) on every node, for
+	// Service ClusterIPs (the upstream NetworkPolicy suite probes them).
+	KubeProxy bool
 }
 
 // Cluster is a running Kubernetes cluster in network namespaces with
@@ -98,7 +101,11 @@ func Up(t testing.TB, opts Options) *Cluster {
 	if err := os.MkdirAll(c.logDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c.bins = findBinaries(t, dir, opts.ExtraKubeBinaries...)
+	extra := opts.ExtraKubeBinaries
+	if opts.KubeProxy {
+		extra = append(extra, "kube-proxy")
+	}
+	c.bins = findBinaries(t, dir, extra...)
 	c.logf("binaries ready")
 	c.makeNetwork()
 	c.startControlPlane()

@@ -74,6 +74,12 @@ func (c *Cluster) startNode(n *Node) {
 		return err
 	})
 	c.installTricolor(n)
+	if c.opts.KubeProxy {
+		c.start(n.NS.Name, n.Name+"-kube-proxy", nil, c.bins.Kube["kube-proxy"],
+			"--kubeconfig="+filepath.Join(c.Dir, "admin.kubeconfig"), "--hostname-override="+n.Name,
+			"--proxy-mode=iptables", "--cluster-cidr="+PodCIDR, "--conntrack-max-per-core=0",
+			"--metrics-bind-address=127.0.0.1:10249", "--healthz-bind-address=127.0.0.1:10256", "--v=1")
+	}
 	c.logf("node %s: containerd, kubelet and calico-node started", n.Name)
 }
 
