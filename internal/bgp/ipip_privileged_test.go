@@ -64,4 +64,3 @@ func TestPrivilegedMesh_IPIPPoolRoutesGoOverTunl0(t *testing.T) {
 	b.writeState(t, st)
 	waitRoutes(t, nss[0], "node-a, Always again", 10*time.Second, blackholeA, tunnel)
 }
-
