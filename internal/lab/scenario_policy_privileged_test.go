@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,10 +24,10 @@ func policyAllows(from, to Pod) bool {
 // three nodes on two subnets (BGP between rack-a's nodes, VXLAN to rack-b),
 // pods of two namespaces spread over them, and the demo's policy
 // (examples/lab-policy.yaml: a GlobalNetworkPolicy and a NetworkPolicy in
-// two tiers) applied with calicoctl. The full
-// reachability matrix follows the policy across nodes; it stays so while a
-// node's calico-node restarts and while the datastore is down; once the
-// datastore is back, new pods get addresses, connectivity and the policy.
+// two tiers) applied with calicoctl. The full reachability matrix follows
+// the policy across nodes; it stays so while a node's calico-node restarts
+// or crashes and while the datastore is down; once the datastore is back,
+// new pods get addresses, connectivity and the policy.
 func TestPrivilegedScenario_PolicyAcrossNodesSurvivesRestartsAndDatastoreLoss(t *testing.T) {
 	testutil.RequireRoot(t)
 	topo := &Topology{
@@ -76,6 +77,28 @@ func TestPrivilegedScenario_PolicyAcrossNodesSurvivesRestartsAndDatastoreLoss(t 
 		if bgpGap != "" {
 			t.Skipf("known gap, everything else holds: %s", bgpGap)
 		}
+	})
+
+	t.Run("NodeCrashKeepsTrafficAndPolicy", func(t *testing.T) {
+		// A crashed agent (SIGKILL) closes its BGP sessions without a
+		// notification: its peers keep its routes through graceful restart,
+		// so nothing at all changes until it is back.
+		p, ok := l.process(RoleNode, "node-1")
+		if !ok {
+			t.Fatal("no calico-node process recorded for node-1")
+		}
+		if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		for p.alive() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(time.Second) // as long as after the graceful stop above
+		expectMatrix(t, ctx, l, ProtoTCP, policyAllows, 0)
+		if err := l.StartNode(ctx, "node-1"); err != nil {
+			t.Fatal(err)
+		}
+		expectMatrix(t, ctx, l, ProtoTCP, policyAllows, convergeTimeout)
 	})
 
 	t.Run("DatastoreDownPodsKeepTalkingPolicyStaysEnforced", func(t *testing.T) {
