@@ -74,17 +74,21 @@ func measureConversion(n, rounds int) ([]conversionResult, error) {
 			return nil
 		}},
 	}
-	var out []conversionResult
-	for _, s := range steps {
-		var ds []time.Duration
-		for r := 0; r < rounds; r++ {
+	// Rounds interleave the steps, so a change in the machine's load during
+	// the run weighs on every step alike; each step's median is reported.
+	ds := make([][]time.Duration, len(steps))
+	for r := 0; r < rounds; r++ {
+		for i, s := range steps {
 			start := time.Now()
 			if err := s.run(); err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
-			ds = append(ds, time.Since(start))
+			ds[i] = append(ds[i], time.Since(start))
 		}
-		out = append(out, conversionResult{name: s.name, rate: float64(n) / percentile(ds, 50).Seconds()})
+	}
+	out := make([]conversionResult, len(steps))
+	for i, s := range steps {
+		out[i] = conversionResult{name: s.name, rate: float64(n) / percentile(ds[i], 50).Seconds()}
 	}
 	return out, nil
 }

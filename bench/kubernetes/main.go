@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.pods, "pods", 10000, "pods converted in memory")
 	flag.IntVar(&o.apiPods, "api-pods", 10000, "pods created in the API server (listed, and present during the latency phases)")
 	flag.IntVar(&o.samples, "samples", 200, "latency samples per path")
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds of each throughput measurement (the median is reported)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds of each throughput measurement (the median is reported)")
 	flag.IntVar(&o.writers, "writers", 32, "goroutines creating the API server's pods")
 	flag.StringVar(&o.out, "out", "", "also write the markdown fragment to this file")
 	flag.Parse()
@@ -133,7 +133,7 @@ func render(o options, conv []conversionResult, list apiListResult, lats []laten
 		}
 		return fmt.Sprintf("%.2f", a/base)
 	}
-	fmt.Fprintf(&b, "Pods → WorkloadEndpoints, in memory, %d pods (median of %d rounds; ratio = rate / baseline rate):\n\n", o.pods, o.rounds)
+	fmt.Fprintf(&b, "Pods → WorkloadEndpoints, in memory, %d pods (median of %d interleaved rounds; ratio = rate / baseline rate):\n\n", o.pods, o.rounds)
 	b.WriteString("| step | pods/s | ratio |\n|---|---:|---:|\n")
 	for _, c := range conv {
 		fmt.Fprintf(&b, "| %s | %.0f | %s |\n", c.name, c.rate, ratio(c.rate, conv[0].rate))
