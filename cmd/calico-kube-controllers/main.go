@@ -6,7 +6,10 @@
 //	calico-kube-controllers -l     liveness probe of a running instance; exit 0 or 1
 //	calico-kube-controllers -r     readiness probe of a running instance; exit 0 or 1
 //
-// Environment: ENABLED_CONTROLLERS (node,policy,namespace,serviceaccount,
+// Configuration: the KubeControllersConfiguration "default" (enabled
+// controllers = sections present, node.leakGracePeriod,
+// node.reconcilerPeriod, prometheusMetricsPort), overridden by the
+// environment: ENABLED_CONTROLLERS (node,policy,namespace,serviceaccount,
 // workloadendpoint; default node), DATASTORE_TYPE (etcdv3 or kubernetes)
 // and the datastore settings calicoctl reads (ETCD_ENDPOINTS, KUBECONFIG,
 // …), LEAK_GRACE_PERIOD (default 15m, 0 disables IPAM GC),
@@ -44,6 +47,8 @@ func run(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// The environment alone is enough for the probes (and catches bad
+	// values before connecting anywhere).
 	cfg, err := controllers.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -87,6 +92,11 @@ func run(args []string) int {
 		return 1
 	}
 	defer closeDS()
+	// The KubeControllersConfiguration "default" under the environment.
+	if cfg, err = controllers.LoadConfig(ctx, c.Backend(), os.Getenv); err != nil {
+		slog.Error("configuration", "err", err)
+		return 1
+	}
 	cfg.Kubernetes = dsCfg.DatastoreType == client.DatastoreKubernetes
 	if err := controllers.New(cfg, kube, c.Backend(), slog.Default()).Run(ctx); err != nil {
 		slog.Error("calico-kube-controllers stopped", "err", err)

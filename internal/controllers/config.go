@@ -68,29 +68,39 @@ type Config struct {
 	Workers int
 }
 
-// ConfigFromEnv reads Calico's environment variables.
+// ConfigFromEnv reads Calico's environment variables over the defaults.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{
-		Kubernetes:     strings.EqualFold(getenv("DATASTORE_TYPE"), "kubernetes"),
-		LeaseName:      getenv("LEADER_ELECTION_LEASE_NAME"),
-		LeaseNamespace: getenv("POD_NAMESPACE"),
-		Identity:       getenv("POD_NAME"),
-		MetricsPort:    DefaultMetricsPort,
-	}
-	enabled := getenv("ENABLED_CONTROLLERS")
-	if enabled == "" {
-		enabled = DefaultEnabledControllers
-	}
-	for _, s := range strings.Split(enabled, ",") {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if s == "" {
-			continue
+	c := baseConfig()
+	err := applyEnv(&c, getenv)
+	return c, err
+}
+
+// baseConfig is the configuration before any setting is read.
+func baseConfig() Config {
+	return Config{Enabled: []string{DefaultEnabledControllers}, MetricsPort: DefaultMetricsPort}
+}
+
+// applyEnv overrides c with the variables that are set.
+func applyEnv(c *Config, getenv func(string) string) error {
+	c.Kubernetes = strings.EqualFold(getenv("DATASTORE_TYPE"), "kubernetes")
+	for env, dst := range map[string]*string{"LEADER_ELECTION_LEASE_NAME": &c.LeaseName, "POD_NAMESPACE": &c.LeaseNamespace, "POD_NAME": &c.Identity} {
+		if v := getenv(env); v != "" {
+			*dst = v
 		}
-		if !slices.Contains(allControllers, s) {
-			return c, fmt.Errorf("ENABLED_CONTROLLERS: unknown controller %q; choose from %s", s, strings.Join(allControllers, ","))
-		}
-		if !slices.Contains(c.Enabled, s) {
-			c.Enabled = append(c.Enabled, s)
+	}
+	if enabled := getenv("ENABLED_CONTROLLERS"); enabled != "" {
+		c.Enabled = nil
+		for _, s := range strings.Split(enabled, ",") {
+			s = strings.ToLower(strings.TrimSpace(s))
+			if s == "" {
+				continue
+			}
+			if !slices.Contains(allControllers, s) {
+				return fmt.Errorf("ENABLED_CONTROLLERS: unknown controller %q; choose from %s", s, strings.Join(allControllers, ","))
+			}
+			if !slices.Contains(c.Enabled, s) {
+				c.Enabled = append(c.Enabled, s)
+			}
 		}
 	}
 	for _, d := range []struct {
@@ -100,7 +110,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		if s := getenv(d.env); s != "" {
 			v, err := time.ParseDuration(s)
 			if err != nil {
-				return c, fmt.Errorf("%s %q is not a duration; use a value like 15m or 30s", d.env, s)
+				return fmt.Errorf("%s %q is not a duration; use a value like 15m or 30s", d.env, s)
 			}
 			*d.dst = v
 		}
@@ -111,11 +121,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if s := getenv("PROMETHEUS_METRICS_PORT"); s != "" {
 		p, err := strconv.Atoi(s)
 		if err != nil || p < 0 || p > 65535 {
-			return c, fmt.Errorf("PROMETHEUS_METRICS_PORT %q is not a port; use 0-65535 (0 disables)", s)
+			return fmt.Errorf("PROMETHEUS_METRICS_PORT %q is not a port; use 0-65535 (0 disables)", s)
 		}
 		c.MetricsPort = p
 	}
-	return c, nil
+	return nil
 }
 
 // withDefaults fills zero fields.
