@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/leaderelection"
@@ -20,6 +21,15 @@ func (m *Manager) elect(ctx context.Context) error {
 		Client:     m.kube.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: m.cfg.Identity},
 	}
+	// le.Run returns as soon as leadership ends, while the controllers may
+	// still be stopping: wait for them, so nothing writes after elect
+	// returns. A callback that starts after that (its goroutine was
+	// scheduled late) finds closed set and does nothing.
+	var (
+		mu      sync.Mutex
+		closed  bool
+		leading sync.WaitGroup
+	)
 	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		Name:            m.cfg.LeaseName,
@@ -28,7 +38,17 @@ func (m *Manager) elect(ctx context.Context) error {
 		RetryPeriod:     m.cfg.RetryPeriod,
 		ReleaseOnCancel: true,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: m.lead,
+			OnStartedLeading: func(ctx context.Context) {
+				mu.Lock()
+				if closed {
+					mu.Unlock()
+					return
+				}
+				leading.Add(1)
+				mu.Unlock()
+				defer leading.Done()
+				m.lead(ctx)
+			},
 			OnStoppedLeading: func() { m.log.Info("stopped leading", "identity", m.cfg.Identity) },
 			OnNewLeader: func(id string) {
 				if id != m.cfg.Identity {
@@ -41,5 +61,9 @@ func (m *Manager) elect(ctx context.Context) error {
 		return fmt.Errorf("leader election: %w (lease durations must satisfy LeaseDuration > RenewDeadline > RetryPeriod)", err)
 	}
 	le.Run(ctx)
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	leading.Wait()
 	return nil
 }

@@ -113,16 +113,23 @@ func (m *Manager) lead(ctx context.Context) {
 			m.log.Info("controller not needed with the Kubernetes datastore (Calico reads these objects from the API); skipped", "controller", name)
 			continue
 		}
+		var l *loop
+		var resync func(context.Context) error
 		switch name {
-		case ControllerPolicy, ControllerNamespace, ControllerServiceAccount:
-			mr := map[string]func(*Manager, informers.SharedInformerFactory) *mirror{
-				ControllerPolicy: newPolicyMirror, ControllerNamespace: newNamespaceMirror, ControllerServiceAccount: newServiceAccountMirror,
-			}[name](m, f)
-			loops, periodic = append(loops, mr.loop), append(periodic, mr.resync)
+		case ControllerPolicy:
+			mr := newPolicyMirror(m, f)
+			l, resync = mr.loop, mr.resync
+		case ControllerNamespace:
+			mr := newNamespaceMirror(m, f)
+			l, resync = mr.loop, mr.resync
+		case ControllerServiceAccount:
+			mr := newServiceAccountMirror(m, f)
+			l, resync = mr.loop, mr.resync
 		case ControllerWorkloadEndpoint:
 			pl := newPodLabels(m, f)
-			loops, periodic = append(loops, pl.loop), append(periodic, pl.resync)
+			l, resync = pl.loop, pl.resync
 		}
+		loops, periodic = append(loops, l), append(periodic, resync)
 	}
 
 	f.Start(ctx.Done())

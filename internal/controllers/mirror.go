@@ -25,7 +25,8 @@ type mirror struct {
 	kind   string // Calico kind
 	prefix string // Calico name prefix owned by this mirror
 	// desired returns the Calico resource for a Kubernetes key, nil when
-	// the Kubernetes object does not exist.
+	// the Kubernetes object does not exist; with an error, a non-nil
+	// resource is a partial conversion to write anyway.
 	desired func(key string) (v3.Resource, error)
 	// calicoKey maps a Kubernetes key to the Calico key.
 	calicoKey func(key string) datastore.Key
@@ -46,11 +47,16 @@ func newMirror(m *Manager, name string, inf cache.SharedIndexInformer, mr *mirro
 
 func (mr *mirror) reconcile(ctx context.Context, key string) error {
 	want, err := mr.desired(key)
-	if err != nil {
+	switch {
+	case err != nil && want == nil:
 		// A Kubernetes object that cannot be converted: keep the last good
 		// Calico copy rather than deleting it, and say why.
 		mr.loop.log.Warn("cannot convert; Calico resource left as it was", "key", key, "err", err)
 		return nil
+	case err != nil:
+		// Partly converted (a NetworkPolicy rule with a bad port or CIDR
+		// is left out, as Calico does): write the rest.
+		mr.loop.log.Warn("converted with parts left out", "key", key, "err", err)
 	}
 	return writeMirrored(ctx, mr.m.backend, mr.calicoKey(key), want)
 }

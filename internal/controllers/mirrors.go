@@ -31,7 +31,11 @@ func newPolicyMirror(m *Manager, f informers.SharedInformerFactory) *mirror {
 			if err != nil {
 				return nil, absent(err)
 			}
-			return conversion.NetworkPolicyToCalico(np)
+			p, err := conversion.NetworkPolicyToCalico(np)
+			if p == nil {
+				return nil, err // never a typed nil inside the interface
+			}
+			return p, err
 		},
 		calicoKey: func(key string) datastore.Key {
 			ns, name := splitKey(key)
