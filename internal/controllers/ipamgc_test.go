@@ -46,3 +46,28 @@ func TestIPAMGC_ReleasesLeakedAddressAfterGraceOnly(t *testing.T) {
 		t.Error("the address of a live pod was released")
 	}
 }
+
+// With a long reconcile period, a pod deleted without CNI DEL is still
+// released about one grace period after its deletion: the deletion starts
+// the clock and a follow-up pass runs when the grace period is over.
+func TestIPAMGC_PodDeletionReleasesAtGraceNotAtPeriod(t *testing.T) {
+	cl := newCluster(t)
+	cl.namespace("apps", nil)
+	cl.node("node-a")
+	cl.pod("apps", "leaky", "node-a", nil)
+	cl.allocate("k8s-pod-network.leaky", "node-a", "apps", "leaky")
+
+	const grace = 3 * time.Second
+	cl.start(Config{Enabled: []string{ControllerNode}, LeakGracePeriod: grace, ReconcilerPeriod: time.Hour})
+	deleted := time.Now()
+	cl.deletePod("apps", "leaky")
+
+	eventually(t, 30*time.Second, "the leaked address is released without waiting for the hourly period", func() bool {
+		return !cl.allocated("k8s-pod-network.leaky")
+	})
+	held := time.Since(deleted)
+	if held < grace {
+		t.Errorf("released %v after the pod's deletion, before the %v grace period", held, grace)
+	}
+	t.Logf("released %v after the pod's deletion (grace %v, period 1h)", held.Round(10*time.Millisecond), grace)
+}

@@ -94,13 +94,14 @@ func (m *Manager) lead(ctx context.Context) {
 	f := informers.NewSharedInformerFactory(m.kube, m.cfg.ReconcilerPeriod)
 	var loops []*loop
 	var periodic []func(context.Context) error
+	var gc *ipamGC
 	if m.cfg.enabled(ControllerNode) {
 		o := &owners{kube: m.kube, backend: m.backend, kdd: m.cfg.Kubernetes,
 			pods: f.Core().V1().Pods().Lister(), nodes: f.Core().V1().Nodes().Lister()}
 		nc := newNodeController(m, f, o)
 		loops, periodic = append(loops, nc.loop), append(periodic, nc.resync)
 		if m.cfg.LeakGracePeriod >= 0 {
-			periodic = append(periodic, newIPAMGC(m, o).pass)
+			gc = newIPAMGC(m, f, o)
 		} else {
 			m.log.Info("IPAM garbage collection disabled (leak grace period 0)")
 		}
@@ -149,6 +150,13 @@ func (m *Manager) lead(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			l.run(ctx, m.cfg.Workers)
+		}()
+	}
+	if gc != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gc.run(ctx)
 		}()
 	}
 	m.periodic(ctx, periodic)
