@@ -193,7 +193,7 @@ func reach(src, dst *pod, pr probe) bool {
 
 // reachExpected is reach for probes that should succeed: retried.
 func reachExpected(src, dst *pod, pr probe) bool {
-	for _, timeout := range []time.Duration{probeTimeout, 2 * time.Second, 2 * time.Second} {
+	for _, timeout := range []time.Duration{probeTimeout, 2 * time.Second, 5 * time.Second} {
 		if reachWithin(src, dst, pr, timeout) {
 			return true
 		}
