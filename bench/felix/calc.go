@@ -10,7 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
@@ -35,6 +36,10 @@ type childResult struct {
 	Seconds float64 `json:"seconds"`
 	Inputs  int     `json:"inputs"`
 	Outputs int     `json:"outputs"`
+	// PeakRSSKB is the child's VmHWM. Not getrusage's maxrss: a child
+	// started with vfork (as Go does) inherits the parent's high-water
+	// mark at exec, so maxrss would report the parent's size.
+	PeakRSSKB int `json:"peakRSSKB"`
 }
 
 // runChild is the child side: read the input the parent wrote (not
@@ -84,13 +89,30 @@ func runChild(mode, input string, w io.Writer) error {
 		return fmt.Errorf("unknown -child mode %q (want %s or %s)", mode, childDecode, childGraph)
 	}
 	res.Seconds = time.Since(start).Seconds()
+	if res.PeakRSSKB, err = peakRSSKB(); err != nil {
+		return err
+	}
 	return json.NewEncoder(w).Encode(res)
+}
+
+// peakRSSKB reads this process's peak resident set size (VmHWM) in kB.
+func peakRSSKB() (int, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
 }
 
 // calcRun is one child's outcome as the parent sees it.
 type calcRun struct {
 	childResult
-	maxRSSMB float64 // getrusage ru_maxrss of the child
+	maxRSSMB float64 // the child's peak RSS
 }
 
 // calcResults holds alternating runs of both modes.
@@ -165,11 +187,7 @@ func runCalcChild(self, mode, input string) (calcRun, error) {
 	if err := json.Unmarshal(out, &run.childResult); err != nil {
 		return calcRun{}, fmt.Errorf("child %s printed %q: %w", mode, out, err)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return calcRun{}, fmt.Errorf("child %s: no rusage", mode)
-	}
-	run.maxRSSMB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	run.maxRSSMB = float64(run.PeakRSSKB) / 1024
 	return run, nil
 }
 
@@ -193,7 +211,7 @@ func (r *calcResults) markdown() string {
 	g := r.graph[0]
 	return fmt.Sprintf(`Full sync of %d resources (%d workload endpoints, %d on this node; %d policies; %d namespace profiles) in a fresh process, `+
 		"median of %d runs each, alternating. Baseline: the same process decoding the same input into typed resources with no graph. "+
-		"Peak RSS is the child's `getrusage` maxrss; both children read the same pre-generated input (gob) first.\n\n"+
+		"Peak RSS is the child's VmHWM; both children read the same pre-generated input (gob) first.\n\n"+
 		"| Measurement | decode only (baseline) | calc graph full sync | ratio |\n|---|---|---|---|\n"+
 		"| time | %.2f s | %.2f s (%d updates out) | %.2f× |\n"+
 		"| peak RSS | %.0f MB | %.0f MB | %.2f× |\n",
