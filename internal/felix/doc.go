@@ -6,7 +6,7 @@
 // Prometheus metrics.
 //
 // Imports: api/v3, internal/datastore (syncer), internal/calc,
-// internal/dataplane (+ dataplane/vxlan), internal/node/health (reports only) and the
+// internal/dataplane (+ dataplane/vxlan, dataplane/ipip), internal/node/health (reports only) and the
 // Prometheus client. Never internal/node itself: calico-node composes Felix
 // as one of its components, so the FELIX_* environment arrives as a
 // function (Config.ApplyEnv).
@@ -18,10 +18,11 @@
 //	                              │ Flush
 //	                              ▼
 //	   ConfigUpdate ─► + FELIX_* env ─► manager config, refresh, metrics
-//	   every update ─► PolicyManager.OnUpdate (+ vxlan.Manager with real nft)
+//	   every update ─► PolicyManager.OnUpdate (+ vxlan/ipip.Manager with real nft)
 //	                              │ after InSync, at most every ApplyThrottle
 //	                              ▼
 //	                   PolicyManager.Apply ─► nft (inet calico)
 //	                   vxlan.Manager.Apply ─► netlink (vxlan.calico, proto 80)
+//	                   ipip.Manager.Apply ─► netlink (tunl0 up, MTU, address)
 //	   resync ticker (refresh interval) ─► Resync + Apply (drift repair)
 package felix
