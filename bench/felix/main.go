@@ -33,8 +33,8 @@ import (
 func main() {
 	part := flag.String("part", "all", "what to measure: all, dataplane (throughput and latency) or calc")
 	out := flag.String("out", "", "write the markdown fragment here as well as to stdout")
-	rounds := flag.Int("rounds", 3, "throughput rounds per pair and protocol, and calc runs per mode")
-	secs := flag.Int("secs", 3, "seconds per iperf3 run")
+	rounds := flag.Int("rounds", 5, "throughput rounds per pair and protocol, and calc runs per mode")
+	secs := flag.Int("secs", 2, "seconds per iperf3 run")
 	changes := flag.Int("changes", 100, "policy changes (allow/deny flips) timed through Felix, and as many through nft")
 	hold := flag.Duration("hold", 0, "after setup, keep the node this long for inspection (log shows its namespace)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the latency phase here")
@@ -137,15 +137,19 @@ func writeDataplane(md *strings.Builder, tp [2]throughput, lat *latencies, round
 		"Setup (writes, wiring, first sync and apply) took %.0f s.\n\n",
 		nodeSpec.Local, nodeSpec.Policies, nodeSpec.RulesPerPolicy, nodeSpec.Local-4, setup.Seconds())
 	fmt.Fprintf(md, "### Throughput through the node\n\n"+
-		"iperf3, %d s per run, median of %d rounds; the pairs alternate first/second each round. "+
+		"iperf3, %d s per run, %d rounds; the pairs alternate first/second each round, and each round's loaded/baseline ratio is "+
+		"taken within the round (median and range over rounds), so load changes between rounds cancel out. "+
 		"Baseline: a pod pair in the same table that no policy selects (namespace profile only). "+
 		"Loaded: a pair every one of the 1,000 policies applies to, both directions; the first packet of a flow walks all of them, "+
 		"the rest take the conntrack fast path, as in Calico.\n\n", secs, rounds)
-	md.WriteString("| Measurement | no policy (baseline) | 1,000 policies / 10,000 rules | ratio (target ≥ 0.95) |\n|---|---|---|---|\n")
-	t0, t1 := median(tp[0].tcpGbps), median(tp[1].tcpGbps)
-	u0, u1 := median(tp[0].udpKpps), median(tp[1].udpKpps)
-	fmt.Fprintf(md, "| TCP throughput | %.2f Gbit/s | %.2f Gbit/s | %.2f |\n", t0, t1, t1/t0)
-	fmt.Fprintf(md, "| UDP 64-byte packets received | %.0f kpps | %.0f kpps | %.2f |\n\n", u0, u1, u1/u0)
+	md.WriteString("| Measurement | no policy (baseline), median | 1,000 policies / 10,000 rules, median | ratio per round: median (range) (target ≥ 0.95) |\n|---|---|---|---|\n")
+	row := func(name, unit string, base, loaded []float64) {
+		lo, mid, hi := pairedRatios(base, loaded)
+		fmt.Fprintf(md, "| %s | %.2f %s | %.2f %s | %.2f (%.2f–%.2f) |\n", name, median(base), unit, median(loaded), unit, mid, lo, hi)
+	}
+	row("TCP throughput", "Gbit/s", tp[0].tcpGbps, tp[1].tcpGbps)
+	row("UDP 64-byte packets received", "kpps", tp[0].udpKpps, tp[1].udpKpps)
+	md.WriteString("\n")
 
 	fmt.Fprintf(md, "### Policy programming latency\n\n"+
 		"A GlobalNetworkPolicy (first in the default tier) flipped between Deny and Allow of TCP/%d to a loaded pod, %d changes; "+
