@@ -86,7 +86,9 @@ func (r *NodeStatusReporter) OnUpdates(us []datastore.Update) {
 func (r *NodeStatusReporter) Run(ctx context.Context) {
 	syncer := datastore.NewSyncer(r.client.Backend(), []datastore.ListOptions{{Kind: v3.KindCalicoNodeStatus}}, r)
 	syncer.Log = r.log
-	go syncer.Run(ctx)
+	synced := make(chan struct{})
+	go func() { defer close(synced); syncer.Run(ctx) }()
+	defer func() { <-synced }()
 
 	type task struct {
 		spec   v3.CalicoNodeStatusSpec
