@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -35,7 +37,21 @@ func (img Image) WriteOCITar(path string) error {
 		return fmt.Errorf("image %s: %w", img.Name, err)
 	}
 	base := filepath.Base(img.Binary)
-	layer, err := tarOf(map[string][]byte{base: bin})
+	files := map[string][]byte{base: bin}
+	// A dynamically linked binary (agnhost built with cgo) brings its
+	// loader and libraries at the paths it was linked against.
+	libs, err := sharedLibs(img.Binary)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", img.Name, err)
+	}
+	for _, lib := range libs {
+		b, err := os.ReadFile(lib)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", img.Name, err)
+		}
+		files[strings.TrimPrefix(lib, "/")] = b
+	}
+	layer, err := tarOf(files)
 	if err != nil {
 		return err
 	}
@@ -61,18 +77,39 @@ func (img Image) WriteOCITar(path string) error {
 		"manifests": []any{platformed(descriptor("application/vnd.oci.image.manifest.v1+json", manifest,
 			map[string]string{"io.containerd.image.name": img.Name, "org.opencontainers.image.ref.name": img.Name}))},
 	})
-	files := map[string][]byte{
+	layout := map[string][]byte{
 		"oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`),
 		"index.json": index,
 	}
 	for _, blob := range [][]byte{layer, config, manifest} {
-		files["blobs/sha256/"+digest(blob)[len("sha256:"):]] = blob
+		layout["blobs/sha256/"+digest(blob)[len("sha256:"):]] = blob
 	}
-	out, err := tarOf(files)
+	out, err := tarOf(layout)
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, out, 0o644)
+}
+
+// sharedLibs lists the loader and libraries a dynamically linked binary
+// needs (from ldd, symlinks resolved); none for a static binary.
+func sharedLibs(bin string) ([]string, error) {
+	out, err := exec.Command("ldd", bin).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "not a dynamic executable") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("ldd %s: %v: %s", bin, err, out)
+	}
+	var libs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "/") {
+				libs = append(libs, f)
+			}
+		}
+	}
+	return libs, nil
 }
 
 // descriptor is an OCI content descriptor of blob.
@@ -105,15 +142,32 @@ func digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// tarOf packs files (executable mode for anything in the layer root) in
-// name order, so the same input gives the same digest.
+// tarOf packs files in name order (so the same input gives the same
+// digest), each preceded by its parent directories; everything but the
+// layout's own JSON files is executable (binaries, the ELF loader).
 func tarOf(files map[string][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
 	for _, name := range sortedKeys(files) {
-		mode := int64(0o644)
-		if filepath.Dir(name) == "." && name != "oci-layout" && name != "index.json" {
-			mode = 0o755
+		for d := filepath.Dir(name); d != "."; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	dirNames := make([]string, 0, len(dirs))
+	for d := range dirs {
+		dirNames = append(dirNames, d)
+	}
+	sort.Strings(dirNames)
+	for _, d := range dirNames {
+		if err := tw.WriteHeader(&tar.Header{Name: d + "/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: time.Unix(0, 0)}); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range sortedKeys(files) {
+		mode := int64(0o755)
+		if name == "oci-layout" || name == "index.json" {
+			mode = 0o644
 		}
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(files[name])), Typeflag: tar.TypeReg,
 			ModTime: time.Unix(0, 0)}); err != nil {

@@ -32,12 +32,12 @@ func (c *Cluster) RunPod(ctx context.Context, namespace, name, node string, labe
 	return c.WaitPodRunning(ctx, namespace, name)
 }
 
-// WaitPodRunning waits until the pod is Running with an IP.
+// WaitPodRunning waits until the pod is Running and Ready with an IP.
 func (c *Cluster) WaitPodRunning(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
 	var last string
 	for {
 		p, err := c.Kube.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
-		if err == nil && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
+		if err == nil && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && podReady(p) {
 			return p, nil
 		}
 		if err != nil {
@@ -99,12 +99,26 @@ func (c *Cluster) PodNetns(p *corev1.Pod) (string, error) {
 	return m[1], nil
 }
 
-// Ping pings addr once from inside the pod's network namespace.
-func (c *Cluster) Ping(from *corev1.Pod, addr string) error {
+// Ping pings addr once from inside the pod's network namespace, waiting
+// up to 2 s for the answer.
+func (c *Cluster) Ping(from *corev1.Pod, addr string) error { return c.pingWithin(from, addr, "2") }
+
+// pingWithin is one ping waiting wait seconds (ping -W) for the answer.
+func (c *Cluster) pingWithin(from *corev1.Pod, addr, wait string) error {
 	ns, err := c.PodNetns(from)
 	if err != nil {
 		return err
 	}
-	_, err = testutil.Run("nsenter", "--net=/run/netns/"+ns, "ping", "-c", "1", "-W", "2", addr)
+	_, err = testutil.Run("nsenter", "--net=/run/netns/"+ns, "ping", "-c", "1", "-W", wait, addr)
 	return err
+}
+
+// podReady reports the pod's Ready condition.
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
