@@ -92,6 +92,7 @@ func Up(t testing.TB, opts Options) *Cluster {
 	if opts.Backend == "" {
 		opts.Backend = "bird"
 	}
+	sweepStale()
 	dir, err := os.MkdirTemp("", "tc-cluster-")
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +109,9 @@ func Up(t testing.TB, opts Options) *Cluster {
 	c.bins = findBinaries(t, dir, extra...)
 	c.logf("binaries ready")
 	c.makeNetwork()
+	if err := c.saveRecord(); err != nil {
+		t.Fatal(err)
+	}
 	c.startControlPlane()
 	for _, n := range c.Nodes {
 		c.startNode(n)

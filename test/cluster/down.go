@@ -27,6 +27,7 @@ import (
 // the sandboxes' namespaces and the directory deleted. The node, control
 // plane and fabric namespaces are deleted afterwards by their own cleanups.
 // Set TRICOLOR_CLUSTER_KEEP=1 to keep the directory (logs) after a failure.
+// A run whose process died before Down is swept by the next Up (sweep.go).
 func (c *Cluster) Down() {
 	if c.Kube != nil && c.allRunning() {
 		c.deleteAllPods(45 * time.Second)
@@ -50,6 +51,8 @@ func (c *Cluster) Down() {
 		_ = os.Remove(p)
 	}
 	if c.t.Failed() && os.Getenv("TRICOLOR_CLUSTER_KEEP") != "" {
+		// Torn down: only files remain, which the next run must not sweep.
+		_ = os.Remove(filepath.Join(c.Dir, runRecordFile))
 		c.t.Logf("cluster directory kept: %s", c.Dir)
 		return
 	}
