@@ -59,7 +59,7 @@ func (c *Cluster) podReadyTimes(ctx context.Context, t *testing.T, ns string, n 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Stop()
+	defer func() { w.Stop() }()
 	var mu sync.Mutex
 	created := map[string]time.Time{}
 	zero := int64(0)
@@ -78,19 +78,47 @@ func (c *Cluster) podReadyTimes(ctx context.Context, t *testing.T, ns string, n 
 		}
 	}()
 	ready := map[string]time.Duration{}
+	record := func(p *corev1.Pod, at time.Time) {
+		if _, done := ready[p.Name]; done || !podReady(p) {
+			return
+		}
+		mu.Lock()
+		if t0, ok := created[p.Name]; ok {
+			ready[p.Name] = at.Sub(t0)
+		}
+		mu.Unlock()
+	}
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
 	for len(ready) < n {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("%d of %d pods Ready in %s before the deadline", len(ready), n, ns)
-		case ev := <-w.ResultChan():
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok || !podReady(p) {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				w, err = c.Kube.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
 				continue
 			}
-			if _, done := ready[p.Name]; !done {
-				mu.Lock()
-				ready[p.Name] = time.Since(created[p.Name])
-				mu.Unlock()
+			if p, isPod := ev.Object.(*corev1.Pod); isPod {
+				record(p, time.Now())
+			}
+		case <-tick.C:
+			// A Ready transition the watch did not deliver: the
+			// condition's own time (1 s resolution) stands in.
+			list, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				continue
+			}
+			for i := range list.Items {
+				p := &list.Items[i]
+				for _, cond := range p.Status.Conditions {
+					if cond.Type == corev1.PodReady {
+						record(p, cond.LastTransitionTime.Time)
+					}
+				}
 			}
 		}
 	}
