@@ -76,6 +76,9 @@ type PolicyManager struct {
 	// policy and profile chains that exist.
 	cache      map[string]*fragment
 	chainNames map[string]bool
+	// rendered is the size of the last rendered table (to pre-size the
+	// next one).
+	rendered struct{ chains, sets int }
 
 	inSync      bool
 	dirty       bool
@@ -380,21 +383,31 @@ func (m *PolicyManager) countResync(drift int) {
 // tests and `calico-node` diagnostics).
 func (m *PolicyManager) Render() *nft.Table {
 	t := nft.NewTable()
+	// Sized like the last render: growing maps of thousands of chains
+	// was a third of a steady-state Render.
+	t.Chains = make(map[string]*nft.Chain, m.rendered.chains)
+	t.Sets = make(map[string]*nft.Set, m.rendered.sets)
+	defer func() { m.rendered.chains, m.rendered.sets = len(t.Chains), len(t.Sets) }()
 	m.renderBase(t)
 	m.renderNAT(t)
 	for _, id := range sortedKeys(m.ipsets) {
 		m.cached("ipset/"+id, func(t *nft.Table) { renderIPSet(t, id, m.ipsets[id]) }).mergeInto(t, nil)
 	}
 	// Only the directions some endpoint uses get a chain: an ingress-only
-	// policy has no egress chain.
-	used := map[string]bool{}
+	// policy has no egress chain. (Keyed by ID, not chain name: thousands
+	// of endpoint → policy references would each build a name.)
+	type direction struct {
+		id      calc.PolicyID
+		inbound bool
+	}
+	used := map[direction]bool{}
 	use := func(tiers []calc.TierInfo) {
 		for _, tier := range tiers {
 			for _, id := range tier.IngressPolicies {
-				used[policyChain(id, true)] = true
+				used[direction{id, true}] = true
 			}
 			for _, id := range tier.EgressPolicies {
-				used[policyChain(id, false)] = true
+				used[direction{id, false}] = true
 			}
 		}
 	}
@@ -407,9 +420,14 @@ func (m *PolicyManager) Render() *nft.Table {
 		use(ep.UntrackedTiers)
 		use(ep.PreDNATTiers)
 	}
-	keepUsed := func(name string) bool { return used[name] }
 	for id, p := range m.policies {
-		m.cached("policy/"+policyKey(id), func(t *nft.Table) { m.renderPolicyChains(t, id, p) }).mergeInto(t, keepUsed)
+		in, out := used[direction{id, true}], used[direction{id, false}]
+		// A policy's fragment holds its pi- (inbound) and po- (outbound)
+		// chain (policyChain).
+		keep := func(name string) bool {
+			return in && strings.HasPrefix(name, "pi-") || out && strings.HasPrefix(name, "po-")
+		}
+		m.cached("policy/"+policyKey(id), func(t *nft.Table) { m.renderPolicyChains(t, id, p) }).mergeInto(t, keep)
 	}
 	for name, p := range m.profiles {
 		m.cached("profile/"+name, func(t *nft.Table) { m.renderProfileChains(t, name, p) }).mergeInto(t, nil)
