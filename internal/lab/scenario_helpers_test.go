@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -225,10 +224,4 @@ func linksIn(t *testing.T, ctx context.Context, netns, prefix string) []string {
 		}
 	}
 	return names
-}
-
-// commandOutput runs a command and returns its combined output.
-func commandOutput(ctx context.Context, name string, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	return string(out), err
 }
