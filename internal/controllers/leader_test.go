@@ -40,7 +40,7 @@ func TestLeaderElection_StandbyTakesOverWhenLeaderDies(t *testing.T) {
 			t.Fatal(err)
 		}
 		in.m = New(Config{Enabled: []string{ControllerNode}, LeakGracePeriod: time.Hour, ReconcilerPeriod: time.Hour, Identity: id,
-			LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 500 * time.Millisecond}, kube, cl.be, testLogger())
+			LeaseDuration: 8 * time.Second, RenewDeadline: 6 * time.Second, RetryPeriod: time.Second}, kube, cl.be, testLogger())
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { in.done <- in.m.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-in.done })
@@ -73,14 +73,14 @@ func TestLeaderElection_StandbyTakesOverWhenLeaderDies(t *testing.T) {
 	}
 
 	leader.cut.Store(true)
-	eventually(t, 30*time.Second, "the standby takes over", standby.m.IsLeader)
+	eventually(t, 45*time.Second, "the standby takes over", standby.m.IsLeader)
 	select {
 	case err := <-leader.done:
 		if err == nil || !strings.Contains(err.Error(), "lost the leader lease") {
 			t.Errorf("old leader's Run returned %v, want a lost-lease error", err)
 		}
 		leader.done <- err // for the cleanup
-	case <-time.After(30 * time.Second):
+	case <-time.After(45 * time.Second):
 		t.Fatal("the cut-off leader did not stop")
 	}
 
