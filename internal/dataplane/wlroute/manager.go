@@ -1,0 +1,267 @@
+package wlroute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// DefaultProtocol is the route protocol of workload device routes when
+	// FelixConfiguration deviceRouteProtocol is unset: 3 (boot), Calico's
+	// default and what the CNI plugin's netlink RouteAdd writes, so the CNI
+	// and Felix program an identical route and never fight over it.
+	DefaultProtocol = unix.RTPROT_BOOT
+	// DefaultInterfacePrefix is the prefix of workload interfaces.
+	DefaultInterfacePrefix = "cali"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Handle is the netlink handle to program through; nil uses the
+	// namespace of whichever thread runs Apply.
+	Handle *netlink.Handle
+	// InterfacePrefix marks the interfaces whose host routes we own
+	// (default "cali").
+	InterfacePrefix string
+	Log             *slog.Logger
+}
+
+// Stats counts what the manager did to the kernel.
+type Stats struct {
+	Added, Removed int
+	// DriftRepairs counts routes we had programmed that were found missing
+	// or changed and were restored.
+	DriftRepairs int
+}
+
+// Manager converges workload device routes to the local endpoints the
+// calc graph sends. OnUpdate, Apply and Resync must be called from one
+// goroutine (Felix's loop).
+type Manager struct {
+	cfg       Config
+	h         *netlink.Handle
+	endpoints map[calc.WorkloadEndpointID]endpoint
+	protocol  netlink.RouteProtocol
+	inSync    bool
+	dirty     bool
+	// programmed holds the routes the last successful Apply left in the
+	// kernel; one missing later is drift.
+	programmed map[netip.Prefix]string
+	stats      Stats
+}
+
+// endpoint is what the manager keeps of a local workload endpoint.
+type endpoint struct {
+	iface string
+	dsts  []netip.Prefix
+}
+
+// New builds a Manager; nothing touches the kernel before Apply.
+func New(cfg Config) *Manager {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.InterfacePrefix == "" {
+		cfg.InterfacePrefix = DefaultInterfacePrefix
+	}
+	h := cfg.Handle
+	if h == nil {
+		h = &netlink.Handle{}
+	}
+	return &Manager{cfg: cfg, h: h, endpoints: map[calc.WorkloadEndpointID]endpoint{},
+		protocol: DefaultProtocol, programmed: map[netip.Prefix]string{}}
+}
+
+// OnUpdate records one calc update; the ones that do not concern workload
+// routes are ignored.
+func (m *Manager) OnUpdate(u calc.Update) {
+	switch u := u.(type) {
+	case calc.WorkloadEndpointUpdate:
+		m.endpoints[u.ID] = m.endpointOf(u)
+	case calc.WorkloadEndpointRemove:
+		delete(m.endpoints, u.ID)
+	case calc.ConfigUpdate:
+		p := netlink.RouteProtocol(DefaultProtocol)
+		if c := u.Config; c != nil && c.DeviceRouteProtocol != nil {
+			if v := *c.DeviceRouteProtocol; v > 0 && v < 256 {
+				p = netlink.RouteProtocol(v)
+			} else {
+				m.cfg.Log.Error("FelixConfiguration deviceRouteProtocol out of range 1-255; using the default",
+					"value", v, "default", DefaultProtocol)
+			}
+		}
+		m.protocol = p
+	case calc.InSync:
+		m.inSync = true
+	default:
+		return
+	}
+	m.dirty = true
+}
+
+// endpointOf parses an endpoint's addresses; unparsable ones are logged
+// and skipped (the calc graph has already validated them).
+func (m *Manager) endpointOf(u calc.WorkloadEndpointUpdate) endpoint {
+	ep := endpoint{iface: u.Endpoint.InterfaceName}
+	for _, s := range append(append([]string(nil), u.Endpoint.IPv4Nets...), u.Endpoint.IPv6Nets...) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			m.cfg.Log.Warn("workload endpoint address is not a CIDR; no route for it", "endpoint", u.ID, "address", s)
+			continue
+		}
+		ep.dsts = append(ep.dsts, netip.PrefixFrom(p.Addr().Unmap(), p.Addr().Unmap().BitLen()))
+	}
+	return ep
+}
+
+// Resync makes the next Apply re-read and repair the kernel routes.
+func (m *Manager) Resync() { m.dirty = true }
+
+// Stats returns the counters.
+func (m *Manager) Stats() Stats { return m.stats }
+
+// Apply reconciles the kernel with the desired routes. It does nothing
+// when no update or resync arrived since the last success.
+func (m *Manager) Apply(ctx context.Context) error {
+	if !m.dirty {
+		return nil
+	}
+	if err := m.reconcile(); err != nil {
+		return err
+	}
+	m.dirty = false
+	return nil
+}
+
+// desired maps each wanted destination to its interface. Two endpoints
+// claiming one address: the first by ID wins, deterministically.
+func (m *Manager) desired() map[netip.Prefix]string {
+	ids := make([]calc.WorkloadEndpointID, 0, len(m.endpoints))
+	for id := range m.endpoints {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Namespace != ids[j].Namespace {
+			return ids[i].Namespace < ids[j].Namespace
+		}
+		return ids[i].Name < ids[j].Name
+	})
+	want := map[netip.Prefix]string{}
+	for _, id := range ids {
+		ep := m.endpoints[id]
+		for _, d := range ep.dsts {
+			if _, taken := want[d]; !taken {
+				want[d] = ep.iface
+			}
+		}
+	}
+	return want
+}
+
+func (m *Manager) reconcile() error {
+	links, err := m.h.LinkList()
+	if err != nil {
+		return fmt.Errorf("workload routes: listing interfaces: %w", err)
+	}
+	ours := map[string]netlink.Link{}
+	for _, l := range links {
+		if strings.HasPrefix(l.Attrs().Name, m.cfg.InterfacePrefix) {
+			ours[l.Attrs().Name] = l
+		}
+	}
+	want := m.desired()
+	ok := map[netip.Prefix]bool{}
+	var errs []error
+	for _, l := range ours {
+		have, err := m.routesOn(l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, r := range have {
+			dst := prefixOf(r.Dst)
+			if w, in := want[dst]; in && w == l.Attrs().Name && r.Protocol == m.protocol && r.Gw == nil {
+				ok[dst] = true
+				continue
+			}
+			if in := want[dst] != ""; in || !m.inSync || !isHostRoute(dst) || r.Protocol == unix.RTPROT_KERNEL {
+				continue // replaced below, or not ours to remove (yet)
+			}
+			m.cfg.Log.Info("removing workload route no local endpoint wants", "dst", dst, "dev", l.Attrs().Name)
+			if err := m.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+				errs = append(errs, fmt.Errorf("workload routes: removing %s dev %s: %w", dst, l.Attrs().Name, err))
+				continue
+			}
+			m.stats.Removed++
+		}
+	}
+	programmed := map[netip.Prefix]string{}
+	for dst, iface := range want {
+		l, exists := ours[iface]
+		if !exists {
+			continue // the interface appears later; a link event or resync adds the route
+		}
+		if ok[dst] {
+			programmed[dst] = iface
+			continue
+		}
+		if m.programmed[dst] == iface {
+			m.cfg.Log.Warn("drift: workload route missing or changed; restoring", "dst", dst, "dev", iface)
+			m.stats.DriftRepairs++
+		}
+		r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: ipNet(dst), Scope: netlink.SCOPE_LINK, Protocol: m.protocol}
+		if err := m.h.RouteReplace(r); err != nil {
+			errs = append(errs, fmt.Errorf("workload routes: adding %s dev %s scope link proto %d: %w", dst, iface, m.protocol, err))
+			continue
+		}
+		m.stats.Added++
+		programmed[dst] = iface
+	}
+	m.programmed = programmed
+	return errors.Join(errs...)
+}
+
+// routesOn lists the main-table IPv4 and IPv6 routes leaving link.
+func (m *Manager) routesOn(l netlink.Link) ([]netlink.Route, error) {
+	filter := &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_MAIN}
+	var all []netlink.Route
+	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
+		rs, err := m.h.RouteListFiltered(fam, filter, netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return nil, fmt.Errorf("workload routes: listing routes on %s: %w", l.Attrs().Name, err)
+		}
+		for _, r := range rs {
+			if r.Dst != nil {
+				all = append(all, r)
+			}
+		}
+	}
+	return all, nil
+}
+
+// isHostRoute reports whether dst is a single address (/32, /128) that
+// is not IPv6 link-local or multicast: the only kind of route we remove.
+func isHostRoute(dst netip.Prefix) bool {
+	a := dst.Addr()
+	return dst.Bits() == a.BitLen() && !a.IsLinkLocalUnicast() && !a.IsMulticast()
+}
+
+func prefixOf(n *net.IPNet) netip.Prefix {
+	ip, _ := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(ip.Unmap(), ones)
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
