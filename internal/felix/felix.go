@@ -15,6 +15,7 @@ import (
 	"github.com/tricolor-net/tricolor/internal/dataplane"
 	"github.com/tricolor-net/tricolor/internal/dataplane/ipip"
 	"github.com/tricolor-net/tricolor/internal/dataplane/vxlan"
+	"github.com/tricolor-net/tricolor/internal/dataplane/wlroute"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/node/health"
 )
@@ -38,12 +39,14 @@ type Felix struct {
 	inbox     *inbox
 	graph     *calc.Graph
 	policy    *dataplane.PolicyManager
-	vxlan     *vxlan.Manager // nil unless the kernel dataplane is in use (cfg.NFT nil)
-	ipip      *ipip.Manager  // likewise
-	inSync    bool           // calc sent InSync: applies may start
-	pending   bool           // updates recorded since the last apply
-	lastApply time.Time      // start of the last apply attempt
-	refresh   time.Duration  // effective refresh interval (<0: off)
+	vxlan     *vxlan.Manager   // nil unless the kernel dataplane is in use (cfg.NFT nil)
+	ipip      *ipip.Manager    // likewise
+	wlroutes  *wlroute.Manager // likewise: local workload device routes
+	routeKick chan struct{}    // 1-slot: a workload interface or route changed
+	inSync    bool             // calc sent InSync: applies may start
+	pending   bool             // updates recorded since the last apply
+	lastApply time.Time        // start of the last apply attempt
+	refresh   time.Duration    // effective refresh interval (<0: off)
 	config    *v3.FelixConfigurationSpec
 	last      dataplane.PolicyStats // stats at the previous apply (for counter deltas)
 	applyErr  error                 // the last apply's failure, nil after a success
@@ -57,7 +60,8 @@ func New(cfg Config) *Felix {
 	f := &Felix{
 		cfg: cfg, log: cfg.Log.With("component", "felix", "node", cfg.NodeName),
 		metrics: newMetrics(), readyCh: make(chan struct{}), inbox: newInbox(),
-		refresh: DefaultRefreshInterval,
+		refresh:   DefaultRefreshInterval,
+		routeKick: make(chan struct{}, 1),
 	}
 	if cfg.Health != nil {
 		f.rep = cfg.Health.Register(HealthName, health.GroupFelix, cfg.HealthTimeout)
@@ -99,6 +103,7 @@ func (f *Felix) Run(ctx context.Context) error {
 		// through netlink in the namespace of the loop's thread.
 		f.vxlan = vxlan.New(vxlan.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		f.ipip = ipip.New(ipip.Config{NodeName: f.cfg.NodeName, Log: f.log})
+		f.wlroutes = wlroute.New(wlroute.Config{Log: f.log})
 	}
 	f.graph = calc.New(calc.Config{NodeName: f.cfg.NodeName, Log: f.cfg.Log})
 	f.policy = dataplane.NewPolicyManager(nftIface, dataplane.PolicyConfig{Log: f.cfg.Log, RefreshInterval: DefaultRefreshInterval})
@@ -110,6 +115,12 @@ func (f *Felix) Run(ctx context.Context) error {
 		cancel()
 		wg.Wait()
 	}()
+	if f.wlroutes != nil {
+		// Subscribed from this thread, so in the namespace Felix programs.
+		if err := f.wlroutes.Watch(ctx, f.kickRoutes); err != nil {
+			f.log.Warn("no netlink change detection for workload routes; the periodic resync repairs them", "err", err)
+		}
+	}
 	syncer := datastore.NewSyncer(f.cfg.Backend, syncOptions(), f.inbox)
 	syncer.Log = f.cfg.Log
 	wg.Add(1)
@@ -118,6 +129,15 @@ func (f *Felix) Run(ctx context.Context) error {
 		syncer.Run(ctx)
 	}()
 	return f.loop(ctx, &wg)
+}
+
+// kickRoutes wakes the loop to resync workload routes (called from the
+// netlink watcher's goroutine; never blocks).
+func (f *Felix) kickRoutes() {
+	select {
+	case f.routeKick <- struct{}{}:
+	default:
+	}
 }
 
 // report sends the current health: live whenever the loop runs, with a

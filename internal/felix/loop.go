@@ -42,6 +42,11 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 			}
 		case <-applyTimer.C:
 			armed = false
+		case <-f.routeKick:
+			// A workload interface appeared or a route on one was deleted:
+			// resync now rather than at the next refresh tick.
+			f.wlroutes.Resync()
+			f.pending = true
 		case <-refreshTick.C:
 			// The manager re-reads the kernel once its refresh interval has
 			// passed since the last read; ticking at a fraction of it keeps
@@ -51,6 +56,7 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 				if f.vxlan != nil {
 					f.vxlan.Resync() // re-read and repair vxlan.calico and tunl0 too
 					f.ipip.Resync()
+					f.wlroutes.Resync()
 				}
 			}
 		case <-heartbeat.C:
@@ -107,6 +113,7 @@ func (f *Felix) process(ctx context.Context, wg *sync.WaitGroup) {
 		if f.vxlan != nil {
 			f.vxlan.OnUpdate(u)
 			f.ipip.OnUpdate(u)
+			f.wlroutes.OnUpdate(u)
 		}
 	}
 	if len(batch) > 0 {
@@ -155,6 +162,9 @@ func (f *Felix) apply(ctx context.Context) bool {
 		}
 		if ierr := f.ipip.Apply(ctx); ierr != nil {
 			err = errors.Join(err, ierr)
+		}
+		if rerr := f.wlroutes.Apply(ctx); rerr != nil {
+			err = errors.Join(err, rerr)
 		}
 	}
 	st := f.policy.Stats()
