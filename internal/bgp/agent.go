@@ -256,6 +256,8 @@ func installedRoutes(rt RouteTable) map[netip.Prefix]string {
 // Status reports the peers' session states.
 func (a *Agent) Status(ctx context.Context) ([]PeerStatus, error) { return a.speaker.Status(ctx) }
 
-// Stop closes every session with a Cease notification and stops the
-// speaker. Installed routes stay in the kernel.
+// Stop closes every session the way a restarting BIRD does (see
+// Speaker.Stop: graceful-restart peers keep our routes, no withdrawal) and
+// stops the speaker. Installed routes and blackholes stay in the kernel;
+// the next run takes them over and sweeps what is stale once converged.
 func (a *Agent) Stop(ctx context.Context) error { return a.speaker.Stop(ctx) }

@@ -124,7 +124,8 @@ func TestPrivilegedBird_EBGPWithToRRoutesFlowBothWaysAndFiltersApply(t *testing.
 	requireTool(t, "bird", "bird2")
 	fab, nss, st := meshCluster(t, 2)
 	tor := fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
-	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true})}
+	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
+		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
 
 	bird := startBird(t, tor, torBirdConf("198.18.0.11", "198.18.0.12"))
 	a := startNode(t, nss[0], "node-a", st)
@@ -171,9 +172,12 @@ func TestPrivilegedBird_EBGPWithToRRoutesFlowBothWaysAndFiltersApply(t *testing.
 	waitRoutes(t, nss[0], "node-a after the import filter", 15*time.Second, "blackhole 10.244.0.0/26 proto bird", blockB, tor0)
 	waitRoutes(t, nss[1], "node-b after the import filter", 15*time.Second, blockA, "blackhole 10.244.1.0/26 proto bird", tor0)
 
-	// node-b stops: BIRD withdraws its block from its kernel and node-a
-	// loses it too; node-a keeps the ToR's prefix.
+	// node-b stops (a calico-node restart): BIRD, a graceful-restart
+	// helper by default, keeps its block while node-b's restart time runs,
+	// then withdraws it from its kernel, and node-a loses it too; node-a
+	// keeps the ToR's prefix.
 	b.stop(syscall.SIGTERM)
-	waitRoutes(t, tor, "the ToR after node-b stopped", 15*time.Second)
-	waitRoutes(t, nss[0], "node-a after node-b stopped", 15*time.Second, "blackhole 10.244.0.0/26 proto bird", tor0)
+	expectKept(t, tor, "the ToR right after node-b stopped", time.Second, blockB)
+	waitRoutes(t, tor, "the ToR after node-b's restart time", 3*testRestartTime)
+	waitRoutes(t, nss[0], "node-a after node-b's restart time", 3*testRestartTime, "blackhole 10.244.0.0/26 proto bird", tor0)
 }

@@ -77,7 +77,7 @@ func TestHelperBGPComponent(t *testing.T) {
 		Backend:        be,
 		Health:         fileHealth{filepath.Join(cfg.RunDir, "health.json")},
 		SocketPath:     filepath.Join(cfg.RunDir, StatusSocketName),
-		Speaker:        SpeakerConfig{ConnectRetry: time.Second, HoldTime: 9 * time.Second, WithdrawGrace: 200 * time.Millisecond},
+		Speaker:        SpeakerConfig{ConnectRetry: time.Second, HoldTime: 9 * time.Second},
 		HealthInterval: 200 * time.Millisecond,
 		Logger:         testLogger(),
 	})

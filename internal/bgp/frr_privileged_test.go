@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
@@ -128,7 +130,8 @@ func TestPrivilegedFRR_EBGPWithToRRoutesFlowBothWays(t *testing.T) {
 	requireTool(t, "/usr/lib/frr/bgpd", "frr")
 	fab, nss, st := meshCluster(t, 2)
 	tor := fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
-	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true})}
+	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
+		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
 	startFRR(t, tor, "198.18.0.1", frrTorConf("198.18.0.11", "198.18.0.12"))
 	a := startNode(t, nss[0], "node-a", st)
 	b := startNode(t, nss[1], "node-b", st)
@@ -160,9 +163,14 @@ func TestPrivilegedFRR_EBGPWithToRRoutesFlowBothWays(t *testing.T) {
 		waitEstablished(t, n, 2)
 	}
 
+	// node-b stops (a calico-node restart): FRR, a graceful-restart helper
+	// by default, keeps its block for node-b's restart time, then drops it.
 	b.stop(syscall.SIGTERM)
-	waitRoutes(t, nss[0], "node-a after node-b stopped", 15*time.Second, "blackhole 10.244.0.0/26 proto bird", fromToR)
-	for end := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	if got := kernelRoutes(t, tor, "bgp"); len(got) != 2 {
+		t.Errorf("FRR ToR right after node-b stopped: %q, want both blocks kept (graceful restart)", got)
+	}
+	waitRoutes(t, nss[0], "node-a after node-b's restart time", 3*testRestartTime, "blackhole 10.244.0.0/26 proto bird", fromToR)
+	for end := time.Now().Add(3 * testRestartTime); ; time.Sleep(200 * time.Millisecond) {
 		got = kernelRoutes(t, tor, "bgp")
 		if len(got) == 1 && strings.HasPrefix(got[0], "10.244.0.0/26") {
 			break

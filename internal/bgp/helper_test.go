@@ -66,7 +66,7 @@ func TestHelperBGPNode(t *testing.T) {
 		Secrets:  secrets,
 		Routes:   h,
 		Logger:   testLogger(),
-		Speaker:  SpeakerConfig{ConnectRetry: time.Second, HoldTime: cfg.HoldTime, WithdrawGrace: 200 * time.Millisecond},
+		Speaker:  SpeakerConfig{ConnectRetry: time.Second, HoldTime: cfg.HoldTime},
 	})
 	go agent.Run(ctx)
 	if _, err := agent.Apply(ctx, &cfg.State); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
@@ -28,6 +30,29 @@ func meshCluster(t *testing.T, n int) (*testutil.Fabric, []*testutil.Netns, *Sta
 	return fab, nss, st
 }
 
+// testRestartTime is the graceful-restart time the tests give sessions
+// whose stopped node's routes they expect to go away: long enough to see
+// the routes kept, short enough to see them withdrawn (the default is
+// 120s).
+const testRestartTime = 5 * time.Second
+
+// expectKept fails unless every route in want is in ns's kernel now and
+// stays there for d (sampled every 50ms).
+func expectKept(t *testing.T, ns *testutil.Netns, what string, d time.Duration, want ...string) {
+	t.Helper()
+	for end := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		got := birdRoutes(t, ns)
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Fatalf("%s: lost %q: %q", what, w, got)
+			}
+		}
+		if time.Now().After(end) {
+			return
+		}
+	}
+}
+
 // waitRoutes waits until ns's proto-bird routes are exactly want.
 func waitRoutes(t *testing.T, ns *testutil.Netns, what string, timeout time.Duration, want ...string) {
 	t.Helper()
@@ -45,9 +70,11 @@ func waitRoutes(t *testing.T, ns *testutil.Netns, what string, timeout time.Dura
 	t.Fatalf("%s: after %s the proto bird routes are\n  %s\nwant\n  %s", what, timeout, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 }
 
-func TestPrivilegedMesh_ThreeNodesInstallEachOthersBlocksAndWithdrawOnStop(t *testing.T) {
+func TestPrivilegedMesh_ThreeNodesInstallEachOthersBlocksAndKeepAStoppedNodesUntilItsRestartTime(t *testing.T) {
 	testutil.RequireRoot(t)
 	_, nss, st := meshCluster(t, 3)
+	restart := &metav1.Duration{Duration: testRestartTime}
+	st.BGPConfigurations = []v3.BGPConfiguration{bgpConfig("default", v3.BGPConfigurationSpec{NodeMeshMaxRestartTime: restart})}
 	// A route of another owner in node-a must survive everything.
 	nss[0].IP(t, "route", "add", "10.244.200.0/24", "via", "198.18.0.99", "proto", "static")
 
@@ -72,12 +99,17 @@ func TestPrivilegedMesh_ThreeNodesInstallEachOthersBlocksAndWithdrawOnStop(t *te
 		}
 	}
 
-	// Stop node-c: it closes its sessions, the others withdraw its block.
+	// Stop node-c (SIGTERM, as for a calico-node restart): it closes its
+	// sessions without withdrawing anything, so its peers keep its block
+	// through graceful restart (the hold time, 9s here, does not apply)
+	// until the restart time it advertised runs out; then it is withdrawn.
 	stopAt := time.Now()
 	procs[2].stop(syscall.SIGTERM)
-	waitRoutes(t, nss[0], "node-a after node-c stopped", 9*time.Second, want[0][:2]...)
-	waitRoutes(t, nss[1], "node-b after node-c stopped", 9*time.Second, want[1][:2]...)
-	t.Logf("node-c's block withdrawn everywhere %s after it stopped", time.Since(stopAt).Round(time.Millisecond))
+	expectKept(t, nss[0], "node-a right after node-c stopped", 2*time.Second, want[0]...)
+	expectKept(t, nss[1], "node-b right after node-c stopped", 0, want[1]...)
+	waitRoutes(t, nss[0], "node-a after node-c's restart time", 2*testRestartTime, want[0][:2]...)
+	waitRoutes(t, nss[1], "node-b after node-c's restart time", 2*testRestartTime, want[1][:2]...)
+	t.Logf("node-c's block kept through its stop, withdrawn everywhere %s after it (restart time %s)", time.Since(stopAt).Round(time.Millisecond), testRestartTime)
 
 	if out := nss[0].IP(t, "route", "show", "10.244.200.0/24"); !strings.Contains(out, "via 198.18.0.99") {
 		t.Errorf("node-a's static route (not ours) was touched: %q", out)

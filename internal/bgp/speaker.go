@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	api "github.com/osrg/gobgp/v4/api"
@@ -28,9 +29,6 @@ type SpeakerConfig struct {
 	// HoldTime is the hold time offered to peers (default 90s; keepalives
 	// are sent every third of it).
 	HoldTime time.Duration
-	// WithdrawGrace is how long Stop waits between withdrawing our paths
-	// and closing the sessions (default 500ms).
-	WithdrawGrace time.Duration
 	// OnBestPaths, when set, receives every best-path change learned from
 	// peers (never our own originated paths), in order, from one goroutine.
 	OnBestPaths func([]LearnedRoute)
@@ -72,6 +70,10 @@ type Speaker struct {
 	// separate from mu, which is held across calls into GoBGP.
 	stateMu sync.Mutex
 	since   map[netip.Addr]time.Time
+	// stopping silences best-path events while Stop closes the sessions:
+	// GoBGP drops each closed session's routes from its own RIB, and those
+	// withdrawals must not reach the kernel (invariant 6).
+	stopping atomic.Bool
 }
 
 // globalKey is the part of Desired that needs a speaker restart to change.
@@ -89,9 +91,6 @@ func NewSpeaker(cfg SpeakerConfig) *Speaker {
 	}
 	if cfg.ConnectRetry == 0 {
 		cfg.ConnectRetry = 5 * time.Second
-	}
-	if cfg.WithdrawGrace == 0 {
-		cfg.WithdrawGrace = 500 * time.Millisecond
 	}
 	if cfg.HoldTime == 0 {
 		cfg.HoldTime = 90 * time.Second
@@ -119,7 +118,7 @@ func (s *Speaker) Apply(ctx context.Context, d *Desired) error {
 	g := globalKey{asn: d.ASN, routerID: d.RouterID, port: d.ListenPort, clusterID: d.RouteReflectorClusterID}
 	if s.running && g != s.global {
 		s.log.Info("BGP identity changed; restarting the speaker", "asn", d.ASN, "routerID", d.RouterID, "port", d.ListenPort)
-		if err := s.stopLocked(ctx); err != nil {
+		if err := s.stopLocked(ctx, false); err != nil {
 			return err
 		}
 	}
@@ -170,14 +169,20 @@ func (s *Speaker) startLocked(ctx context.Context, g globalKey) error {
 		return fmt.Errorf("watch GoBGP events: %w", err)
 	}
 	s.cancel = cancel
+	s.stopping.Store(false)
 	s.running = true
 	s.global = g
 	return nil
 }
 
-// stopLocked stops BGP: peers get a Cease notification (so they withdraw
-// our routes at once instead of waiting for the hold timer).
-func (s *Speaker) stopLocked(ctx context.Context) error {
+// stopLocked stops BGP. With graceful bool false every peer gets a Cease
+// notification and drops our routes at once (an identity change: the
+// sessions come back under another AS or router ID). With graceful true a
+// peer that negotiated graceful restart gets no notification: its session
+// is just closed, so it keeps our routes as stale for our restart time
+// (RFC 4724 helper mode) while the next run comes up; a peer without
+// graceful restart still gets the Cease.
+func (s *Speaker) stopLocked(ctx context.Context, graceful bool) error {
 	if !s.running {
 		return nil
 	}
@@ -185,7 +190,7 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 		s.cancel()
 	}
 	// StopBgp also ends the server's loop; the next start makes a new one.
-	err := s.srv.StopBgp(ctx, &api.StopBgpRequest{})
+	err := s.srv.StopBgp(ctx, &api.StopBgpRequest{AllowGracefulRestart: graceful})
 	s.srv = nil
 	s.running = false
 	clear(s.peers)
@@ -197,27 +202,20 @@ func (s *Speaker) stopLocked(ctx context.Context) error {
 	return nil
 }
 
-// Stop withdraws our advertisements, gives the UPDATEs a moment to leave
-// (WithdrawGrace), then closes every session with a Cease notification and
-// stops the embedded server. A later Apply starts a new one.
-//
-// The explicit withdrawal matters: when a socket is closed with unread
-// data Linux sends a reset, the peer may never read our Cease, take the
-// session loss for a restart and keep our routes as stale for the whole
-// graceful-restart time. A crash still gets graceful-restart treatment.
+// Stop is calico-node stopping (SIGTERM, an upgrade, a restart): it closes
+// every session without withdrawing our advertisements and without a Cease
+// to peers that negotiated graceful restart, as a killed BIRD does in
+// Calico. Those peers keep our routes until we are back and have re-sent
+// them, or until the restart time we advertised (maxRestartTime,
+// nodeMeshMaxRestartTime; 120s by default) runs out, so pods on other
+// nodes keep reaching this node's pods while its agent restarts
+// (invariant 6). Routes learned from peers are not withdrawn from the
+// kernel either. A later Apply starts a new server.
 func (s *Speaker) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running && len(s.paths) > 0 {
-		if err := s.srv.DeletePath(apiutil.DeletePathRequest{DeleteAll: true}); err == nil {
-			clear(s.paths)
-			select {
-			case <-time.After(s.cfg.WithdrawGrace):
-			case <-ctx.Done():
-			}
-		}
-	}
-	return s.stopLocked(ctx)
+	s.stopping.Store(true)
+	return s.stopLocked(ctx, true)
 }
 
 // reconcilePeers deletes peers no longer desired, adds new ones and

@@ -151,7 +151,7 @@ func parseCommunities(vals []string) ([]uint32, []*bgp.LargeCommunity, error) {
 // withdrawal: our own prefixes are in the Desired already and must never
 // become learned kernel routes (e.g. a service CIDR every node advertises).
 func (s *Speaker) onBestPath(paths []*apiutil.Path, _ time.Time) {
-	if s.cfg.OnBestPaths == nil {
+	if s.cfg.OnBestPaths == nil || s.stopping.Load() {
 		return
 	}
 	var out []LearnedRoute
