@@ -102,8 +102,9 @@ func (p *restartPod) endpoint(labels map[string]string) *v3.WorkloadEndpoint {
 //   - the stream has no interval without bytes and completes;
 //   - the restarted agent keeps the nft table: same rule handles, and the
 //     table's packet counters never go down (nothing flushed or recreated);
-//   - a hand-deleted VXLAN route to the remote node's block and a
-//     hand-deleted policy rule are restored by the restarted agent's
+//   - a hand-deleted VXLAN route to the remote node's block, a
+//     hand-deleted workload device route and a hand-deleted policy rule
+//     are restored by the restarted agent's
 //     periodic read-back.
 func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	testutil.RequireRoot(t)
@@ -265,6 +266,21 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	t.Logf("hand-deleted route restored after %v", time.Since(deleted).Round(time.Millisecond))
 	if r := routeLine(); !strings.Contains(r, "proto 80") {
 		t.Errorf("restored route %q lacks proto 80", r)
+	}
+
+	// Drift: the server pod's device route (the CNI's, owned by Felix
+	// since) is deleted by hand; netlink change detection puts it back
+	// with the CNI's protocol, so the two never fight.
+	podRoute := srv.ip.String() + "/32"
+	wlRouteLine := func() string { return node.IP(t, "route", "show", podRoute) }
+	node.IP(t, "route", "del", podRoute, "dev", srv.iface)
+	deleted = time.Now()
+	waitFor(t, 15*time.Second, "hand-deleted workload route restored", a, func() bool {
+		return strings.Contains(wlRouteLine(), "dev "+srv.iface)
+	})
+	t.Logf("hand-deleted workload route restored after %v", time.Since(deleted).Round(time.Millisecond))
+	if r := wlRouteLine(); !strings.Contains(r, "proto boot") || !strings.Contains(r, "scope link") {
+		t.Errorf("restored workload route %q, want %s dev %s proto boot scope link", r, podRoute, srv.iface)
 	}
 
 	// Drift in the table: the policy's Allow rule deleted by hand comes

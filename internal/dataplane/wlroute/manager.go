@@ -56,8 +56,14 @@ type Manager struct {
 	dirty     bool
 	// programmed holds the routes the last successful Apply left in the
 	// kernel; one missing later is drift.
-	programmed map[netip.Prefix]string
+	programmed map[netip.Prefix]placement
 	stats      Stats
+}
+
+// placement is where and how a route was programmed.
+type placement struct {
+	iface    string
+	protocol netlink.RouteProtocol
 }
 
 // endpoint is what the manager keeps of a local workload endpoint.
@@ -79,7 +85,7 @@ func New(cfg Config) *Manager {
 		h = &netlink.Handle{}
 	}
 	return &Manager{cfg: cfg, h: h, endpoints: map[calc.WorkloadEndpointID]endpoint{},
-		protocol: DefaultProtocol, programmed: map[netip.Prefix]string{}}
+		protocol: DefaultProtocol, programmed: map[netip.Prefix]placement{}}
 }
 
 // OnUpdate records one calc update; the ones that do not concern workload
@@ -205,17 +211,18 @@ func (m *Manager) reconcile() error {
 			m.stats.Removed++
 		}
 	}
-	programmed := map[netip.Prefix]string{}
+	programmed := map[netip.Prefix]placement{}
 	for dst, iface := range want {
 		l, exists := ours[iface]
 		if !exists {
 			continue // the interface appears later; a link event or resync adds the route
 		}
+		here := placement{iface: iface, protocol: m.protocol}
 		if ok[dst] {
-			programmed[dst] = iface
+			programmed[dst] = here
 			continue
 		}
-		if m.programmed[dst] == iface {
+		if m.programmed[dst] == here {
 			m.cfg.Log.Warn("drift: workload route missing or changed; restoring", "dst", dst, "dev", iface)
 			m.stats.DriftRepairs++
 		}
@@ -225,7 +232,7 @@ func (m *Manager) reconcile() error {
 			continue
 		}
 		m.stats.Added++
-		programmed[dst] = iface
+		programmed[dst] = here
 	}
 	m.programmed = programmed
 	return errors.Join(errs...)
