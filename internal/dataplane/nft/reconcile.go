@@ -292,12 +292,9 @@ func (r *Reconciler) remember(want *Table, prune bool) {
 // cloneState copies the top-level maps; element maps are shared and cloned
 // by the writer before any change (copy on write).
 func cloneState(s *state) *state {
-	out := newState()
-	out.tableExists = s.tableExists
-	maps.Copy(out.chains, s.chains)
-	maps.Copy(out.sets, s.sets)
-	maps.Copy(out.maps, s.maps)
-	return out
+	// maps.Clone sizes the copies at once (copying into empty maps
+	// rehashed them several times over, per Sync, at thousands of chains).
+	return &state{tableExists: s.tableExists, chains: maps.Clone(s.chains), sets: maps.Clone(s.sets), maps: maps.Clone(s.maps)}
 }
 
 // cloneSet copies a set's elements (never returning nil).
