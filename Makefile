@@ -41,7 +41,7 @@ $(KUBE_APISERVER): test/kube-apiserver/go.mod
 	@mkdir -p $(GOBIN_T)
 	cd test/kube-apiserver && GOFLAGS=-mod=mod $(GO) build -ldflags='$(KUBE_LDFLAGS)' -o $(KUBE_APISERVER) k8s.io/kubernetes/cmd/kube-apiserver
 
-## k8s-bins: build kubelet, kube-scheduler, kube-controller-manager, kube-proxy, agnhost (static) and e2e.test into .cache/bin (cached)
+## k8s-bins: build kubelet, kube-scheduler, kube-controller-manager, kube-proxy, agnhost and e2e.test into .cache/bin (cached)
 k8s-bins: $(KUBE_APISERVER) $(K8S_BINS) $(GOBIN_T)/agnhost $(GOBIN_T)/e2e.test
 
 $(K8S_BINS): test/kube-apiserver/go.mod
