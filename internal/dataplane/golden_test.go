@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,9 @@ type goldenCase struct {
 	// web is the web workload's tiers (its endpoint chains are where
 	// policies get attached).
 	web []calc.TierInfo
+	// hostIfaces are the host's interfaces and addresses (for host
+	// endpoints given by expectedIPs).
+	hostIfaces map[string][]netip.Addr
 }
 
 var (
@@ -169,7 +173,40 @@ func goldenCases() []goldenCase {
 				pol(pid("default", "", "host-ssh-web"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 80, Max: 80}}}), nil),
 				calc.HostEndpointUpdate{Name: "node-a-eth0", Endpoint: &calc.HostEndpoint{InterfaceName: "eth0",
 					Tiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "host-ssh-web"))}}},
-				calc.HostEndpointUpdate{Name: "all-interfaces", Endpoint: &calc.HostEndpoint{InterfaceName: "*"}},
+			},
+		},
+		{
+			// "*": fallback gotos at the end of the input, output, forward
+			// and preDNAT dispatch chains (not for workload interfaces);
+			// its doNotTrack policy is not rendered (Calico does not
+			// support it); eth0's named endpoint takes eth0.
+			name: "host-endpoint-wildcard",
+			updates: []calc.Update{
+				pol(pid("default", "", "host-web"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 80, Max: 80}}}), nil),
+				pol(pid("default", "", "fwd-tcp"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp}), nil),
+				pol(pid("default", "", "prednat-deny-nodeports"), rules(calc.Rule{Action: v3.Deny, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 30000, Max: 32767}}}), nil),
+				pol(pid("default", "", "untracked-udp"), rules(calc.Rule{Action: v3.Allow, Protocol: udp}), nil),
+				calc.HostEndpointUpdate{Name: "node-a-all", Endpoint: &calc.HostEndpoint{InterfaceName: "*",
+					Tiers:          []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "host-web"))},
+					ForwardTiers:   []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "fwd-tcp"))},
+					PreDNATTiers:   []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "prednat-deny-nodeports"))},
+					UntrackedTiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "untracked-udp"))}}},
+				calc.HostEndpointUpdate{Name: "node-a-eth0", Endpoint: &calc.HostEndpoint{InterfaceName: "eth0", Profiles: []string{"kns.prod"}}},
+			},
+		},
+		{
+			// No interfaceName: the endpoint covers the interface holding
+			// one of its expectedIPs (eth1), not the others.
+			name: "host-endpoint-expected-ips",
+			updates: []calc.Update{
+				pol(pid("default", "", "host-web"), rules(calc.Rule{Action: v3.Allow, Protocol: tcp, DstPorts: []calc.PortRange{{Min: 80, Max: 80}}}), nil),
+				calc.HostEndpointUpdate{Name: "node-a-fabric", Endpoint: &calc.HostEndpoint{ExpectedIPv4s: []string{"198.18.1.1"},
+					Tiers: []calc.TierInfo{tierIn("default", v3.Deny, pid("default", "", "host-web"))}}},
+			},
+			hostIfaces: map[string][]netip.Addr{
+				"lo":   {netip.MustParseAddr("127.0.0.1")},
+				"eth0": {netip.MustParseAddr("192.0.2.10")},
+				"eth1": {netip.MustParseAddr("198.18.1.1"), netip.MustParseAddr("fe80::1")},
 			},
 		},
 		{
@@ -215,6 +252,9 @@ func TestRender_GoldenCorpus(t *testing.T) {
 				allowAllProfile("kns.prod"),
 				wl("prod", "client", "caliclient", "10.244.1.3", nil, "kns.prod"),
 			})
+			if tc.hostIfaces != nil {
+				m.SetHostInterfaces(tc.hostIfaces)
+			}
 			m.OnUpdates(tc.updates)
 			m.OnUpdate(wl("prod", "web", "caliweb", "10.244.1.2", tc.web, "kns.prod"))
 			m.OnUpdate(calc.InSync{})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,6 +73,13 @@ type PolicyManager struct {
 	workloads map[calc.WorkloadEndpointID]*calc.WorkloadEndpoint
 	hosts     map[string]*calc.HostEndpoint
 	pools     map[string]calc.Pool
+	// hostIfaces are the host's interfaces and addresses
+	// (SetHostInterfaces); hostRendered the interfaces each host
+	// endpoint's cached fragment was rendered for; wildcardHost the
+	// host endpoint whose "*" applies (resolveHosts).
+	hostIfaces   map[string][]netip.Addr
+	hostRendered map[string][]string
+	wildcardHost string
 
 	// cache holds rendered fragments per object key; chainNames the
 	// policy and profile chains that exist.
@@ -388,6 +397,8 @@ func (m *PolicyManager) Render() *nft.Table {
 	t.Chains = make(map[string]*nft.Chain, m.rendered.chains)
 	t.Sets = make(map[string]*nft.Set, m.rendered.sets)
 	defer func() { m.rendered.chains, m.rendered.sets = len(t.Chains), len(t.Sets) }()
+	resolved, wildcard := m.resolveHosts()
+	m.wildcardHost = wildcard
 	m.renderBase(t)
 	m.renderNAT(t)
 	for _, id := range sortedKeys(m.ipsets) {
@@ -417,7 +428,9 @@ func (m *PolicyManager) Render() *nft.Table {
 	for _, ep := range m.hosts {
 		use(ep.Tiers)
 		use(ep.ForwardTiers)
-		use(ep.UntrackedTiers)
+		if ep.InterfaceName != wildcardIface { // the wildcard has no untracked stage
+			use(ep.UntrackedTiers)
+		}
 		use(ep.PreDNATTiers)
 	}
 	for id, p := range m.policies {
@@ -436,8 +449,13 @@ func (m *PolicyManager) Render() *nft.Table {
 		m.cached("wep/"+id.Namespace+"/"+id.Name, func(t *nft.Table) { m.renderWorkload(t, id, ep) }).mergeInto(t, nil)
 	}
 	for name, ep := range m.hosts {
-		m.cached("hep/"+name, func(t *nft.Table) { m.renderHost(t, name, ep) }).mergeInto(t, nil)
+		ifaces := resolved[name]
+		if !slices.Equal(ifaces, m.hostRendered[name]) {
+			delete(m.cache, "hep/"+name) // its interfaces changed (expectedIPs, a competing endpoint)
+		}
+		m.cached("hep/"+name, func(t *nft.Table) { m.renderHost(t, name, ifaces, ep) }).mergeInto(t, nil)
 	}
+	m.hostRendered = resolved
 	return t
 }
 

@@ -108,6 +108,30 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 			c.Add("counter drop", "unknown workload interface: fail closed")
 		}
 	}
+	m.renderWildcardDispatch(t)
+}
+
+// renderWildcardDispatch ends each host-endpoint dispatch chain with a
+// goto to the wildcard host endpoint's chain for that stage, so every
+// interface no named or expectedIPs endpoint covers gets its policy
+// (Calico's all-interfaces host endpoint). Workload interfaces are
+// excluded: traffic to or from a local workload is not the wildcard's,
+// unless it is forwarded through another host interface.
+func (m *PolicyManager) renderWildcardDispatch(t *nft.Table) {
+	ep := m.hosts[m.wildcardHost]
+	if ep == nil {
+		return
+	}
+	dispatch := map[string]struct{ chain, kw string }{
+		mapFromHEP: {chainFromHEPDisp, "iifname"}, mapToHEP: {chainToHEPDisp, "oifname"},
+		mapFromHEPFwd: {chainFwdFromHEP, "iifname"}, mapToHEPFwd: {chainFwdToHEP, "oifname"},
+		mapFromHEPPreDNAT: {chainPreDNATIn, "iifname"},
+	}
+	for _, st := range m.hostStages(m.wildcardHost, wildcardIface, ep) {
+		d := dispatch[st.mapName]
+		t.Chains[d.chain].Add(fmt.Sprintf("%s != %s goto %s", d.kw, workloadIfaces, st.spec.name),
+			"any other host interface: wildcard host endpoint "+m.wildcardHost)
+	}
 }
 
 // renderNAT adds natOutgoing: traffic from a natOutgoing pool to anywhere
