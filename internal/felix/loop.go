@@ -155,6 +155,13 @@ func (f *Felix) configure(ctx context.Context, wg *sync.WaitGroup, u calc.Config
 // returns false when the apply failed (the loop retries after a backoff).
 func (f *Felix) apply(ctx context.Context) bool {
 	f.lastApply = time.Now()
+	if f.wlroutes != nil { // the kernel dataplane: resolve expectedIPs host endpoints
+		if ifaces, err := hostInterfaces(); err != nil {
+			f.log.Warn("host endpoints by expectedIPs keep their last interfaces", "err", err)
+		} else {
+			f.policy.SetHostInterfaces(ifaces)
+		}
+	}
 	err := f.policy.Apply(ctx)
 	if f.vxlan != nil {
 		if verr := f.vxlan.Apply(ctx); verr != nil {

@@ -272,7 +272,7 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	// since) is deleted by hand; netlink change detection puts it back
 	// with the CNI's protocol, so the two never fight.
 	podRoute := srv.ip.String() + "/32"
-	wlRouteLine := func() string { return node.IP(t, "route", "show", podRoute) }
+	wlRouteLine := func() string { return node.IP(t, "-d", "route", "show", podRoute) } // -d prints proto boot
 	node.IP(t, "route", "del", podRoute, "dev", srv.iface)
 	deleted = time.Now()
 	waitFor(t, 15*time.Second, "hand-deleted workload route restored", a, func() bool {
