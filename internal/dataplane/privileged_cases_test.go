@@ -93,6 +93,24 @@ func eth1Endpoint() *v3.HostEndpoint {
 	return h
 }
 
+// allInterfacesEndpoint is a wildcard host endpoint: every host interface
+// of the node (eth1 and lo here; never the workload interfaces).
+func allInterfacesEndpoint() *v3.HostEndpoint {
+	h := v3.NewHostEndpoint()
+	h.Name, h.Labels = "node-a-all", map[string]string{"role": "host"}
+	h.Spec = v3.HostEndpointSpec{Node: nodeName, InterfaceName: "*"}
+	return h
+}
+
+// expectedIPsEndpoint names no interface: it covers the interface that
+// holds the node's address (eth1).
+func expectedIPsEndpoint() *v3.HostEndpoint {
+	h := v3.NewHostEndpoint()
+	h.Name, h.Labels = "node-a-by-ip", map[string]string{"role": "host"}
+	h.Spec = v3.HostEndpointSpec{Node: nodeName, ExpectedIPs: []string{hostIP}}
+	return h
+}
+
 func felixConfig(mod func(*v3.FelixConfigurationSpec)) *v3.FelixConfiguration {
 	fc := v3.NewFelixConfiguration()
 	fc.Name = "default"
@@ -557,6 +575,34 @@ func matrixCases() []matrixCase {
 			// Untracked ingress policy sees the echo replies coming back
 			// in on eth1 too: pings out of eth1 fail as well.
 			expect: deny(allOf(anyOf(from(pOutside), to(pOutside)), proto("icmp"))),
+		},
+		// The same host policy on a wildcard and on an expectedIPs-only
+		// endpoint: eth1 is covered exactly as by the named one, and
+		// workload traffic (pods ↔ host, pods ↔ pods) is not the wildcard's.
+		{
+			name: "wildcard-host-endpoint-ingress-policy",
+			objs: objs(allInterfacesEndpoint(), globalpol("host-web", "default", 1, "role == 'host'", ingress, []v3.Rule{{
+				Action: v3.Allow, Protocol: protoPtr("TCP"), Destination: v3.EntityRule{Ports: ports(80)},
+			}}, nil)),
+			expect: allOf(
+				restrict(allOf(from(pOutside), to(pHost)), on(tcp80)),
+				restrict(allOf(from(pHost), to(pOutside)), on(udp53))),
+		},
+		{
+			name: "wildcard-host-endpoint-apply-on-forward",
+			objs: objs(allInterfacesEndpoint(), gnp(globalpol("host-tcp-in", "default", 1, "role == 'host'", bothWays,
+				[]v3.Rule{{Action: v3.Allow, Protocol: protoPtr("TCP")}}, allowRule),
+				func(s *v3.GlobalNetworkPolicySpec) { s.ApplyOnForward = true })),
+			expect: restrict(from(pOutside), proto("tcp")),
+		},
+		{
+			name: "expected-ips-host-endpoint-ingress-policy",
+			objs: objs(expectedIPsEndpoint(), globalpol("host-web", "default", 1, "role == 'host'", ingress, []v3.Rule{{
+				Action: v3.Allow, Protocol: protoPtr("TCP"), Destination: v3.EntityRule{Ports: ports(80)},
+			}}, nil)),
+			expect: allOf(
+				restrict(allOf(from(pOutside), to(pHost)), on(tcp80)),
+				restrict(allOf(from(pHost), to(pOutside)), on(udp53))),
 		},
 		// Pools.
 		{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -138,6 +139,13 @@ func newLab(t *testing.T) *lab {
 	l.nft = l.newNFT(t)
 	l.graph = calc.New(calc.Config{NodeName: nodeName})
 	l.mgr = NewPolicyManager(l.nft, PolicyConfig{RefreshInterval: -1})
+	// As Felix does before each apply: the node's interfaces resolve
+	// host endpoints given only by expectedIPs.
+	var ifaces map[string][]netip.Addr
+	if err := l.node.do(func() (err error) { ifaces, err = HostInterfaces(); return }); err != nil {
+		t.Fatal(err)
+	}
+	l.mgr.SetHostInterfaces(ifaces)
 	l.graph.OnStatusUpdated(datastore.InSync)
 	return l
 }

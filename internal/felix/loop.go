@@ -8,6 +8,7 @@ import (
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane"
 )
 
 // loop is the only goroutine that touches the graph and the managers. It
@@ -156,7 +157,7 @@ func (f *Felix) configure(ctx context.Context, wg *sync.WaitGroup, u calc.Config
 func (f *Felix) apply(ctx context.Context) bool {
 	f.lastApply = time.Now()
 	if f.wlroutes != nil { // the kernel dataplane: resolve expectedIPs host endpoints
-		if ifaces, err := hostInterfaces(); err != nil {
+		if ifaces, err := dataplane.HostInterfaces(); err != nil {
 			f.log.Warn("host endpoints by expectedIPs keep their last interfaces", "err", err)
 		} else {
 			f.policy.SetHostInterfaces(ifaces)

@@ -1,4 +1,4 @@
-package felix
+package dataplane
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// hostInterfaces lists the interfaces of the loop thread's network
-// namespace with their addresses, for host endpoints given only by
-// expectedIPs (the policy manager resolves them to interfaces).
-func hostInterfaces() (map[string][]netip.Addr, error) {
+// HostInterfaces lists the interfaces of the calling thread's network
+// namespace with their addresses: the input of SetHostInterfaces, which
+// resolves host endpoints given only by expectedIPs to interfaces.
+func HostInterfaces() (map[string][]netip.Addr, error) {
 	links, err := netlink.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("listing host interfaces (for expectedIPs host endpoints): %w", err)
