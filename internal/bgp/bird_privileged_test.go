@@ -126,6 +126,8 @@ func TestPrivilegedBird_EBGPWithToRRoutesFlowBothWaysAndFiltersApply(t *testing.
 	tor := fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
 	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
 		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
+	st.BGPConfigurations = []v3.BGPConfiguration{bgpConfig("default", v3.BGPConfigurationSpec{
+		NodeMeshMaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
 
 	bird := startBird(t, tor, torBirdConf("198.18.0.11", "198.18.0.12"))
 	a := startNode(t, nss[0], "node-a", st)

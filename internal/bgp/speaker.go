@@ -215,7 +215,27 @@ func (s *Speaker) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopping.Store(true)
+	if s.running {
+		s.freezeExports(ctx)
+	}
 	return s.stopLocked(ctx, true)
+}
+
+// freezeExports makes the server send no more UPDATEs. GoBGP's StopBgp
+// closes sessions one after another and drops each closed session's
+// routes from its RIB; without this, the peers still connected would be
+// sent withdrawals for them (a route reflector stopping would withdraw
+// every reflected route from the clients it has not closed yet). With the
+// global export policy rejecting everything, a route that changes is
+// rejected both as the new and as the old path, and nothing is sent.
+func (s *Speaker) freezeExports(ctx context.Context) {
+	err := s.srv.SetPolicyAssignment(ctx, &api.SetPolicyAssignmentRequest{Assignment: &api.PolicyAssignment{
+		Name: "global", Direction: api.PolicyDirection_POLICY_DIRECTION_EXPORT,
+		DefaultAction: api.RouteAction_ROUTE_ACTION_REJECT,
+	}})
+	if err != nil {
+		s.log.Warn("could not stop exports before closing the BGP sessions; peers may see withdrawals", "err", err)
+	}
 }
 
 // reconcilePeers deletes peers no longer desired, adds new ones and
