@@ -71,6 +71,12 @@ type RouteInstaller struct {
 	pending  map[netip.Prefix]bool
 	needFull bool
 	dirty    chan struct{}
+	// unreachable holds learned routes the kernel refused because their
+	// next hop is on no connected network (a node on another subnet
+	// without IPIP/VXLAN), with the next hop refused. They are logged once
+	// per prefix and next hop and retried only on the resync tick or when
+	// the route changes, not every second like other failures.
+	unreachable map[netip.Prefix]netip.Addr
 }
 
 // NewRouteInstaller returns an installer writing through rt.
@@ -86,6 +92,7 @@ func NewRouteInstaller(rt RouteTable, log *slog.Logger) *RouteInstaller {
 		blackholes:     map[netip.Prefix]bool{},
 		known:          map[netip.Prefix]bool{},
 		pending:        map[netip.Prefix]bool{},
+		unreachable:    map[netip.Prefix]netip.Addr{},
 		needFull:       true,
 		dirty:          make(chan struct{}, 1),
 	}
@@ -235,11 +242,48 @@ func (ri *RouteInstaller) Apply() error {
 	}
 	slices.SortFunc(keys, comparePrefix)
 	for _, p := range keys {
-		if err := ri.install(want[p], ours[p]); err != nil {
+		if err := ri.noteUnreachable(p, want[p], ri.install(want[p], ours[p])); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	ri.forgetUnreachable(func(p netip.Prefix) bool { _, wanted := want[p]; return !wanted })
 	return errors.Join(errs...)
+}
+
+// noteUnreachable takes the result of installing r (for prefix p). A
+// refusal because the next hop is unreachable is recorded and logged once
+// per prefix and next hop, and not returned as an error, so it does not
+// trigger the one-second retry; any other result clears the record.
+func (ri *RouteInstaller) noteUnreachable(p netip.Prefix, r *netlink.Route, err error) error {
+	nh, _ := netip.AddrFromSlice(r.Gw)
+	nh = nh.Unmap()
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	prev, had := ri.unreachable[p]
+	if err == nil || !errors.Is(err, unix.ENETUNREACH) {
+		if had {
+			delete(ri.unreachable, p)
+			if err == nil {
+				ri.log.Info("BGP route installed; its next hop is reachable now", "prefix", p, "nextHop", nh)
+			}
+		}
+		return err
+	}
+	ri.unreachable[p] = nh
+	if !had || prev != nh {
+		ri.log.Warn("BGP route not installed: its next hop is not on a network this node reaches directly "+
+			"(a node on another subnet needs IPIP or VXLAN, or a route to it); retried every resync and when the route changes",
+			"prefix", p, "nextHop", nh, "err", err)
+	}
+	return nil
+}
+
+// forgetUnreachable drops the records of prefixes for which gone is true
+// (no longer desired: withdrawn, or now a blackhole).
+func (ri *RouteInstaller) forgetUnreachable(gone func(netip.Prefix) bool) {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	maps.DeleteFunc(ri.unreachable, func(p netip.Prefix, _ netip.Addr) bool { return gone(p) })
 }
 
 // install puts r in the kernel. Replacing is only done over a route known
@@ -297,11 +341,12 @@ func (ri *RouteInstaller) ApplyPending() error {
 	var errs []error
 	for _, p := range prefixes {
 		if w, ok := want[p]; ok {
-			if err := ri.install(w, false); err != nil {
+			if err := ri.noteUnreachable(p, w, ri.install(w, false)); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
+		ri.forgetUnreachable(func(q netip.Prefix) bool { return q == p })
 		r := &netlink.Route{Dst: ipNet(p), Protocol: RouteProtocolBIRD, Table: unix.RT_TABLE_MAIN}
 		if err := ri.rt.RouteDel(r); err != nil && !errors.Is(err, unix.ESRCH) {
 			errs = append(errs, fmt.Errorf("delete route %s: %w", p, err))

@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 	"reflect"
@@ -18,6 +19,9 @@ import (
 type fakeRoutes struct {
 	routes []netlink.Route
 	ops    []string
+	// unreachable next hops make an add or replace fail as the kernel
+	// does for a gateway on no connected network.
+	unreachable map[string]bool
 }
 
 var _ RouteTable = (*fakeRoutes)(nil)
@@ -36,6 +40,9 @@ func (f *fakeRoutes) RouteListFiltered(family int, filter *netlink.Route, mask u
 }
 
 func (f *fakeRoutes) RouteAdd(r *netlink.Route) error {
+	if f.unreachable[r.Gw.String()] {
+		return unix.ENETUNREACH
+	}
 	for _, x := range f.routes {
 		if x.Dst.String() == r.Dst.String() {
 			return unix.EEXIST
@@ -47,6 +54,9 @@ func (f *fakeRoutes) RouteAdd(r *netlink.Route) error {
 }
 
 func (f *fakeRoutes) RouteReplace(r *netlink.Route) error {
+	if f.unreachable[r.Gw.String()] {
+		return unix.ENETUNREACH
+	}
 	f.ops = append(f.ops, "replace "+describeRoute(r))
 	f.del(r)
 	f.routes = append(f.routes, *r)
@@ -230,5 +240,59 @@ func TestRouteInstaller_NeverOverwritesAnotherOwnersRouteForTheSamePrefix(t *tes
 		if got := f.show(); !reflect.DeepEqual(got, []string{"10.244.5.0/26 via 198.18.0.50 proto 80"}) {
 			t.Errorf("%s: table = %q, want Felix's route untouched", name, got)
 		}
+	}
+}
+
+// A route whose next hop the kernel cannot reach (a node on another
+// subnet) is not an error to retry every second: it is logged once per
+// prefix and next hop, retried on each full apply, logged again only when
+// its next hop changes, and installed once the next hop is reachable.
+func TestRouteInstaller_UnreachableNextHopIsLoggedOnceAndRetriedQuietly(t *testing.T) {
+	f := &fakeRoutes{unreachable: map[string]bool{"198.18.2.13": true, "198.18.2.14": true}}
+	var logs strings.Builder
+	ri := NewRouteInstaller(f, slog.New(slog.NewTextHandler(&logs, nil)))
+	warnings := func() int { return strings.Count(logs.String(), "level=WARN") }
+
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.2.0/26", "198.18.2.13", false), learned("10.244.1.0/26", "198.18.1.12", false)})
+	for i := 0; i < 3; i++ {
+		if err := ri.ApplyPending(); err != nil {
+			t.Fatalf("apply pending %d: %v (an unreachable next hop must not be an error)", i, err)
+		}
+		if err := ri.Apply(); err != nil {
+			t.Fatalf("apply %d: %v", i, err)
+		}
+	}
+	if got := warnings(); got != 1 || !strings.Contains(logs.String(), "nextHop=198.18.2.13") {
+		t.Fatalf("after 6 attempts: %d warnings, want 1 naming the next hop:\n%s", got, logs.String())
+	}
+	if want := []string{"10.244.1.0/26 via 198.18.1.12 proto bird"}; !slices.Equal(f.show(), want) {
+		t.Errorf("routes %q, want %q", f.show(), want)
+	}
+
+	ri.OnBestPaths([]LearnedRoute{learned("10.244.2.0/26", "198.18.2.14", false)})
+	if err := ri.ApplyPending(); err != nil {
+		t.Fatal(err)
+	}
+	if got := warnings(); got != 2 {
+		t.Fatalf("a new unreachable next hop: %d warnings, want 2:\n%s", got, logs.String())
+	}
+
+	delete(f.unreachable, "198.18.2.14")
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10.244.1.0/26 via 198.18.1.12 proto bird", "10.244.2.0/26 via 198.18.2.14 proto bird"}; !slices.Equal(f.show(), want) {
+		t.Errorf("once reachable: routes %q, want %q", f.show(), want)
+	}
+	if !strings.Contains(logs.String(), "next hop is reachable now") {
+		t.Errorf("no log that the route went in:\n%s", logs.String())
+	}
+	f.unreachable["198.18.2.14"] = true
+	f.routes = nil // someone flushed the table; the next hop is gone again
+	if err := ri.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	if got := warnings(); got != 3 {
+		t.Errorf("unreachable again after it was installed: %d warnings, want 3:\n%s", got, logs.String())
 	}
 }
