@@ -46,8 +46,10 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 		case <-f.routeKick:
 			// A workload interface appeared or a route on one was deleted:
 			// resync now rather than at the next refresh tick.
-			f.wlroutes.Resync()
-			f.pending = true
+			if f.wlroutes != nil {
+				f.wlroutes.Resync()
+				f.pending = true
+			}
 		case <-refreshTick.C:
 			// The manager re-reads the kernel once its refresh interval has
 			// passed since the last read; ticking at a fraction of it keeps

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,7 +94,11 @@ func New(cfg Config) *Manager {
 func (m *Manager) OnUpdate(u calc.Update) {
 	switch u := u.(type) {
 	case calc.WorkloadEndpointUpdate:
-		m.endpoints[u.ID] = m.endpointOf(u)
+		ep := m.endpointOf(u)
+		if old, ok := m.endpoints[u.ID]; ok && old.iface == ep.iface && slices.Equal(old.dsts, ep.dsts) {
+			return // a policy or label change: the routes stay as they are
+		}
+		m.endpoints[u.ID] = ep
 	case calc.WorkloadEndpointRemove:
 		delete(m.endpoints, u.ID)
 	case calc.ConfigUpdate:
@@ -186,15 +191,14 @@ func (m *Manager) reconcile() error {
 		}
 	}
 	want := m.desired()
+	routes, err := m.mainRoutes()
+	if err != nil {
+		return err
+	}
 	ok := map[netip.Prefix]bool{}
 	var errs []error
 	for _, l := range ours {
-		have, err := m.routesOn(l)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, r := range have {
+		for _, r := range routes[l.Attrs().Index] {
 			dst := prefixOf(r.Dst)
 			if w, in := want[dst]; in && w == l.Attrs().Name && r.Protocol == m.protocol && r.Gw == nil {
 				ok[dst] = true
@@ -238,22 +242,23 @@ func (m *Manager) reconcile() error {
 	return errors.Join(errs...)
 }
 
-// routesOn lists the main-table IPv4 and IPv6 routes leaving link.
-func (m *Manager) routesOn(l netlink.Link) ([]netlink.Route, error) {
-	filter := &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_MAIN}
-	var all []netlink.Route
+// mainRoutes lists the main table's IPv4 and IPv6 routes by outgoing
+// interface index: one dump per family, however many workloads there are.
+func (m *Manager) mainRoutes() (map[int][]netlink.Route, error) {
+	filter := &netlink.Route{Table: unix.RT_TABLE_MAIN}
+	byLink := map[int][]netlink.Route{}
 	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
-		rs, err := m.h.RouteListFiltered(fam, filter, netlink.RT_FILTER_OIF|netlink.RT_FILTER_TABLE)
+		rs, err := m.h.RouteListFiltered(fam, filter, netlink.RT_FILTER_TABLE)
 		if err != nil {
-			return nil, fmt.Errorf("workload routes: listing routes on %s: %w", l.Attrs().Name, err)
+			return nil, fmt.Errorf("workload routes: listing the main routing table: %w", err)
 		}
 		for _, r := range rs {
 			if r.Dst != nil {
-				all = append(all, r)
+				byLink[r.LinkIndex] = append(byLink[r.LinkIndex], r)
 			}
 		}
 	}
-	return all, nil
+	return byLink, nil
 }
 
 // isHostRoute reports whether dst is a single address (/32, /128) that
