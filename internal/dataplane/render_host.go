@@ -181,6 +181,18 @@ func (m *PolicyManager) resolveHosts() (ifacesOf map[string][]string, wildcard s
 	return ifacesOf, wildcard
 }
 
+// NeedsHostInterfaces reports whether some host endpoint is given only by
+// expectedIPs, i.e. whether SetHostInterfaces matters (listing every
+// interface costs milliseconds on a node with a thousand pods).
+func (m *PolicyManager) NeedsHostInterfaces() bool {
+	for _, ep := range m.hosts {
+		if ep.InterfaceName == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // SetHostInterfaces records the host's interfaces and their addresses,
 // which resolve host endpoints given only by expectedIPs. The next Apply
 // re-renders when they changed.

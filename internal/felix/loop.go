@@ -158,7 +158,7 @@ func (f *Felix) configure(ctx context.Context, wg *sync.WaitGroup, u calc.Config
 // returns false when the apply failed (the loop retries after a backoff).
 func (f *Felix) apply(ctx context.Context) bool {
 	f.lastApply = time.Now()
-	if f.wlroutes != nil { // the kernel dataplane: resolve expectedIPs host endpoints
+	if f.wlroutes != nil && f.policy.NeedsHostInterfaces() { // the kernel dataplane: resolve expectedIPs host endpoints
 		if ifaces, err := dataplane.HostInterfaces(); err != nil {
 			f.log.Warn("host endpoints by expectedIPs keep their last interfaces", "err", err)
 		} else {
