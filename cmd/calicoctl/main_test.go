@@ -374,11 +374,12 @@ func TestE2E_VersionAndConfig(t *testing.T) {
 	}
 	mustContain(t, "get after -c apply", c.ok("get", "ippools"), "pool-a", "pool-b")
 	mustContain(t, "missing -c file", c.fails("get", "ippools", "-c", filepath.Join(c.dir, "nope.cfg")), "nope.cfg")
+	// The kubernetes datastore with no kubeconfig and outside a pod: a clear error naming the fix.
 	cmd = exec.Command(binary, "get", "ippools")
 	cmd.Env = append(filteredEnv(), "DATASTORE_TYPE=kubernetes")
 	out2, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out2), "not supported yet") {
-		t.Errorf("kubernetes datastore: err %v, output %s", err, out2)
+	if err == nil || !strings.Contains(string(out2), "set KUBECONFIG") {
+		t.Errorf("kubernetes datastore without a kubeconfig: err %v, output %s", err, out2)
 	}
 }
 
