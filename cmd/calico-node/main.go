@@ -98,7 +98,9 @@ func run(args []string) int {
 		slog.Info("Felix disabled (CALICO_DISABLE_FELIX=true)")
 	} else {
 		comps = append(comps, felix.New(felix.Config{NodeName: cfg.NodeName, Backend: c.Backend(), Health: agg,
-			ApplyEnv: cfg.Felix.Apply, Log: slog.Default()}))
+			ApplyEnv: cfg.Felix.Apply, Log: slog.Default(),
+			// Without the BGP agent nobody else blackholes this node's blocks.
+			LocalBlockBlackholes: cfg.Backend != node.BackendBird}))
 	}
 	if bgpc := bgpComponent(cfg, c.Backend(), agg); bgpc != nil {
 		comps = append(comps, bgpc)

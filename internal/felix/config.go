@@ -46,6 +46,12 @@ type Config struct {
 	// NFT drives the "inet calico" table; nil opens the real one through
 	// the nft binary (dataplane.NewNFTables). Tests pass knftables.NewFake.
 	NFT knftables.Interface
+	// LocalBlockBlackholes makes Felix own the blackhole routes for this
+	// node's affine IPAM blocks (proto 80), as Calico's Felix does when no
+	// BGP agent runs: calico-node sets it for CALICO_NETWORKING_BACKEND
+	// vxlan or none. Leave it false when the BGP agent runs; it installs
+	// them with proto bird. Only used with the kernel dataplane (NFT nil).
+	LocalBlockBlackholes bool
 	// Health receives Felix's live/ready reports (GroupFelix); nil: none.
 	Health *health.Aggregator
 	// ApplyEnv overlays the FELIX_* environment on the effective

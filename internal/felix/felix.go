@@ -13,6 +13,7 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/dataplane"
+	"github.com/tricolor-net/tricolor/internal/dataplane/blackhole"
 	"github.com/tricolor-net/tricolor/internal/dataplane/ipip"
 	"github.com/tricolor-net/tricolor/internal/dataplane/vxlan"
 	"github.com/tricolor-net/tricolor/internal/dataplane/wlroute"
@@ -39,14 +40,15 @@ type Felix struct {
 	inbox     *inbox
 	graph     *calc.Graph
 	policy    *dataplane.PolicyManager
-	vxlan     *vxlan.Manager   // nil unless the kernel dataplane is in use (cfg.NFT nil)
-	ipip      *ipip.Manager    // likewise
-	wlroutes  *wlroute.Manager // likewise: local workload device routes
-	routeKick chan struct{}    // 1-slot: a workload interface or route changed
-	inSync    bool             // calc sent InSync: applies may start
-	pending   bool             // updates recorded since the last apply
-	lastApply time.Time        // start of the last apply attempt
-	refresh   time.Duration    // effective refresh interval (<0: off)
+	vxlan     *vxlan.Manager     // nil unless the kernel dataplane is in use (cfg.NFT nil)
+	ipip      *ipip.Manager      // likewise
+	wlroutes  *wlroute.Manager   // likewise: local workload device routes
+	blackhole *blackhole.Manager // nil unless also cfg.LocalBlockBlackholes (no BGP agent)
+	routeKick chan struct{}      // 1-slot: a workload interface or route changed
+	inSync    bool               // calc sent InSync: applies may start
+	pending   bool               // updates recorded since the last apply
+	lastApply time.Time          // start of the last apply attempt
+	refresh   time.Duration      // effective refresh interval (<0: off)
 	config    *v3.FelixConfigurationSpec
 	last      dataplane.PolicyStats // stats at the previous apply (for counter deltas)
 	applyErr  error                 // the last apply's failure, nil after a success
@@ -104,6 +106,9 @@ func (f *Felix) Run(ctx context.Context) error {
 		f.vxlan = vxlan.New(vxlan.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		f.ipip = ipip.New(ipip.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		f.wlroutes = wlroute.New(wlroute.Config{Log: f.log})
+		if f.cfg.LocalBlockBlackholes {
+			f.blackhole = blackhole.New(blackhole.Config{NodeName: f.cfg.NodeName, Log: f.log})
+		}
 	}
 	f.graph = calc.New(calc.Config{NodeName: f.cfg.NodeName, Log: f.cfg.Log})
 	f.policy = dataplane.NewPolicyManager(nftIface, dataplane.PolicyConfig{Log: f.cfg.Log, RefreshInterval: DefaultRefreshInterval})

@@ -61,6 +61,9 @@ func (f *Felix) loop(ctx context.Context, wg *sync.WaitGroup) error {
 					f.ipip.Resync()
 					f.wlroutes.Resync()
 				}
+				if f.blackhole != nil {
+					f.blackhole.Resync()
+				}
 			}
 		case <-heartbeat.C:
 			f.report()
@@ -117,6 +120,9 @@ func (f *Felix) process(ctx context.Context, wg *sync.WaitGroup) {
 			f.vxlan.OnUpdate(u)
 			f.ipip.OnUpdate(u)
 			f.wlroutes.OnUpdate(u)
+		}
+		if f.blackhole != nil {
+			f.blackhole.OnUpdate(u)
 		}
 	}
 	if len(batch) > 0 {
@@ -175,6 +181,11 @@ func (f *Felix) apply(ctx context.Context) bool {
 		}
 		if rerr := f.wlroutes.Apply(ctx); rerr != nil {
 			err = errors.Join(err, rerr)
+		}
+	}
+	if f.blackhole != nil {
+		if berr := f.blackhole.Apply(ctx); berr != nil {
+			err = errors.Join(err, berr)
 		}
 	}
 	st := f.policy.Stats()

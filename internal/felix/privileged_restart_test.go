@@ -185,12 +185,18 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	}
 	table := func() string { return node.Exec(t, "nft", "list", "table", "inet", "calico") }
 	routeLine := func() string { return node.IP(t, "route", "show", remoteBlock) }
-	waitFor(t, 30*time.Second, "policy and VXLAN route programmed", a, func() bool {
+	// No BGP agent (backend vxlan): Felix blackholes this node's block.
+	localBlock := netip.PrefixFrom(podIPs[0], 26).Masked().String()
+	blackholeLine := func() string { return node.IP(t, "route", "show", localBlock) }
+	waitFor(t, 30*time.Second, "policy, VXLAN route and local blackhole programmed", a, func() bool {
 		return strings.Contains(table(), `"calisrv" : goto tw-calisrv`) && strings.Contains(table(), "chain pi-default/prod/iperf-only") &&
-			strings.Contains(routeLine(), "vxlan.calico")
+			strings.Contains(routeLine(), "vxlan.calico") && strings.Contains(blackholeLine(), "blackhole")
 	})
 	if r := routeLine(); !strings.Contains(r, "proto 80") || !strings.Contains(r, "via "+remoteIPs[0].String()) {
 		t.Fatalf("route to the remote block %s is %q, want via %s dev vxlan.calico proto 80", remoteBlock, r, remoteIPs[0])
+	}
+	if r := blackholeLine(); strings.TrimSpace(r) != "blackhole "+localBlock+" proto 80" {
+		t.Fatalf("route to this node's block %s is %q, want blackhole %s proto 80", localBlock, r, localBlock)
 	}
 
 	// The stream: 10 s of iperf3 at a bounded rate (the machine is shared).
@@ -267,6 +273,15 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	if r := routeLine(); !strings.Contains(r, "proto 80") {
 		t.Errorf("restored route %q lacks proto 80", r)
 	}
+
+	// Drift: this node's block blackhole is deleted by hand; the
+	// read-back puts it back.
+	node.IP(t, "route", "del", "blackhole", localBlock)
+	deleted = time.Now()
+	waitFor(t, 15*time.Second, "hand-deleted local-block blackhole restored", a, func() bool {
+		return strings.Contains(blackholeLine(), "blackhole "+localBlock+" proto 80")
+	})
+	t.Logf("hand-deleted blackhole restored after %v", time.Since(deleted).Round(time.Millisecond))
 
 	// Drift: the server pod's device route (the CNI's, owned by Felix
 	// since) is deleted by hand; netlink change detection puts it back
