@@ -104,6 +104,11 @@ func summarizeJUnit(files []string) (junitSummary, error) {
 		}
 		for _, suite := range doc.Suites {
 			for _, tc := range suite.Cases {
+				// Ginkgo also reports its suite-level nodes
+				// ([SynchronizedBeforeSuite], [ReportAfterSuite], ...).
+				if strings.HasPrefix(tc.Name, "[") && strings.HasSuffix(tc.Name, "Suite]") {
+					continue
+				}
 				switch {
 				case tc.Failure != nil || tc.Error != nil:
 					s.failed++
