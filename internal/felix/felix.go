@@ -15,6 +15,7 @@ import (
 	"github.com/tricolor-net/tricolor/internal/dataplane"
 	"github.com/tricolor-net/tricolor/internal/dataplane/blackhole"
 	"github.com/tricolor-net/tricolor/internal/dataplane/ipip"
+	"github.com/tricolor-net/tricolor/internal/dataplane/sysctl"
 	"github.com/tricolor-net/tricolor/internal/dataplane/vxlan"
 	"github.com/tricolor-net/tricolor/internal/dataplane/wlroute"
 	"github.com/tricolor-net/tricolor/internal/datastore"
@@ -43,6 +44,7 @@ type Felix struct {
 	vxlan     *vxlan.Manager     // nil unless the kernel dataplane is in use (cfg.NFT nil)
 	ipip      *ipip.Manager      // likewise
 	wlroutes  *wlroute.Manager   // likewise: local workload device routes
+	sysctls   *sysctl.Manager    // likewise: IP forwarding
 	blackhole *blackhole.Manager // nil unless also cfg.LocalBlockBlackholes (no BGP agent)
 	routeKick chan struct{}      // 1-slot: a workload interface or route changed
 	inSync    bool               // calc sent InSync: applies may start
@@ -106,6 +108,7 @@ func (f *Felix) Run(ctx context.Context) error {
 		f.vxlan = vxlan.New(vxlan.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		f.ipip = ipip.New(ipip.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		f.wlroutes = wlroute.New(wlroute.Config{Log: f.log})
+		f.sysctls = sysctl.New("", f.log)
 		if f.cfg.LocalBlockBlackholes {
 			f.blackhole = blackhole.New(blackhole.Config{NodeName: f.cfg.NodeName, Log: f.log})
 		}

@@ -120,6 +120,7 @@ func (f *Felix) process(ctx context.Context, wg *sync.WaitGroup) {
 			f.vxlan.OnUpdate(u)
 			f.ipip.OnUpdate(u)
 			f.wlroutes.OnUpdate(u)
+			f.sysctls.OnUpdate(u)
 		}
 		if f.blackhole != nil {
 			f.blackhole.OnUpdate(u)
@@ -181,6 +182,9 @@ func (f *Felix) apply(ctx context.Context) bool {
 		}
 		if rerr := f.wlroutes.Apply(ctx); rerr != nil {
 			err = errors.Join(err, rerr)
+		}
+		if serr := f.sysctls.Apply(ctx); serr != nil {
+			err = errors.Join(err, serr)
 		}
 	}
 	if f.blackhole != nil {

@@ -59,6 +59,11 @@ func TestPrivilegedFelix_ProgramsPolicyInNamespace(t *testing.T) {
 	})
 
 	waitReady(t, f)
+	// A fresh namespace starts with forwarding off; Felix turns it on
+	// (FelixConfiguration ipForwarding defaults to Enabled).
+	if got := strings.TrimSpace(ns.Exec(t, "sysctl", "-n", "net.ipv4.ip_forward")); got != "1" {
+		t.Errorf("net.ipv4.ip_forward in %s = %q after Felix is ready, want 1", ns.Name, got)
+	}
 	list := func() string { return ns.Exec(t, "nft", "list", "table", "inet", "calico") }
 	table := list()
 	for _, want := range []string{"chain pi-default/prod/deny-web", "chain tw-caliweb", `"caliweb" : goto tw-caliweb`, "drop comment \"policy prod/deny-web"} {
