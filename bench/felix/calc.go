@@ -15,6 +15,7 @@ import (
 	"time"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/bench/internal/stats"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/testutil/loadgen"
@@ -206,8 +207,8 @@ func (r *calcResults) markdown() string {
 		}
 		return out
 	}
-	dt, gt := median(secs(r.decode)), median(secs(r.graph))
-	dr, gr := median(rss(r.decode)), median(rss(r.graph))
+	dt, gt := stats.Median(secs(r.decode)), stats.Median(secs(r.graph))
+	dr, gr := stats.Median(rss(r.decode)), stats.Median(rss(r.graph))
 	g := r.graph[0]
 	return fmt.Sprintf(`Full sync of %d resources (%d workload endpoints, %d on this node; %d policies; %d namespace profiles) in a fresh process, `+
 		"median of %d runs each, alternating. Baseline: the same process decoding the same input into typed resources with no graph. "+

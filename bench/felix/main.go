@@ -28,6 +28,8 @@ import (
 	"runtime/pprof"
 	"strings"
 	"time"
+
+	"github.com/tricolor-net/tricolor/bench/internal/stats"
 )
 
 func main() {
@@ -145,7 +147,7 @@ func writeDataplane(md *strings.Builder, tp [2]throughput, lat *latencies, round
 	md.WriteString("| Measurement | no policy (baseline), median | 1,000 policies / 10,000 rules, median | ratio per round: median (range) (target ≥ 0.95) |\n|---|---|---|---|\n")
 	row := func(name, unit string, base, loaded []float64) {
 		lo, mid, hi := pairedRatios(base, loaded)
-		fmt.Fprintf(md, "| %s | %.2f %s | %.2f %s | %.2f (%.2f–%.2f) |\n", name, median(base), unit, median(loaded), unit, mid, lo, hi)
+		fmt.Fprintf(md, "| %s | %.2f %s | %.2f %s | %.2f (%.2f–%.2f) |\n", name, stats.Median(base), unit, stats.Median(loaded), unit, mid, lo, hi)
 	}
 	row("TCP throughput", "Gbit/s", tp[0].tcpGbps, tp[1].tcpGbps)
 	row("UDP 64-byte packets received", "kpps", tp[0].udpKpps, tp[1].udpKpps)
@@ -160,16 +162,16 @@ func writeDataplane(md *strings.Builder, tp [2]throughput, lat *latencies, round
 		"commit that adds a rule, so this is the least any policy change into that table can cost.\n\n", probePort, len(lat.felix))
 	md.WriteString("| Measurement | nft, own table (floor) | nft, one rule into `inet calico` | datastore → Felix → nft | Felix / floor |\n|---|---|---|---|---|\n")
 	for _, p := range []float64{50, 99} {
-		a, m, f := percentile(lat.floor, p), percentile(lat.inFelixTable, p), percentile(lat.felix, p)
+		a, m, f := stats.Percentile(lat.floor, p), stats.Percentile(lat.inFelixTable, p), stats.Percentile(lat.felix, p)
 		target := ""
 		if p == 99 {
 			target = " (target < 100 ms)"
 		}
 		fmt.Fprintf(md, "| p%.0f%s | %.1f ms | %.1f ms | %.1f ms | %.1f× |\n", p, target, msec(a), msec(m), msec(f), msec(f)/msec(a))
 	}
-	fmt.Fprintf(md, "| max | %.1f ms | %.1f ms | %.1f ms | |\n", msec(percentile(lat.floor, 100)), msec(percentile(lat.inFelixTable, 100)), msec(percentile(lat.felix, 100)))
+	fmt.Fprintf(md, "| max | %.1f ms | %.1f ms | %.1f ms | |\n", msec(stats.Percentile(lat.floor, 100)), msec(stats.Percentile(lat.inFelixTable, 100)), msec(stats.Percentile(lat.felix, 100)))
 	fmt.Fprintf(md, "| of which Felix calc graph (batch → Flush), p50 / p99 of %d | | | %.1f / %.1f ms | |\n",
-		len(lat.calc), msec(percentile(lat.calc, 50)), msec(percentile(lat.calc, 99)))
+		len(lat.calc), msec(stats.Percentile(lat.calc, 50)), msec(stats.Percentile(lat.calc, 99)))
 	fmt.Fprintf(md, "| of which Felix dataplane apply (render, diff, `nft -f`), p50 / p99 of %d | | | %.1f / %.1f ms | |\n\n",
-		len(lat.apply), msec(percentile(lat.apply, 50)), msec(percentile(lat.apply, 99)))
+		len(lat.apply), msec(stats.Percentile(lat.apply, 50)), msec(stats.Percentile(lat.apply, 99)))
 }

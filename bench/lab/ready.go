@@ -10,6 +10,7 @@ import (
 
 	"github.com/tricolor-net/tricolor/api/numorstring"
 	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/bench/internal/stats"
 	"github.com/tricolor-net/tricolor/internal/lab"
 )
 
@@ -148,7 +149,7 @@ func measurePodReady(ctx context.Context, cl *clusterLab, n int, logf func(strin
 		}
 	}
 	logf("pod-ready: %d pods in %s; ready p50 %s p99 %s; CNI ADD p50 %s p99 %s", n, res.total.Round(time.Millisecond),
-		percentile(res.ready, 50), percentile(res.ready, 99), percentile(res.add, 50), percentile(res.add, 99))
+		stats.Percentile(res.ready, 50), stats.Percentile(res.ready, 99), stats.Percentile(res.add, 50), stats.Percentile(res.add, 99))
 	return res, nil
 }
 

@@ -2,36 +2,12 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/tricolor-net/tricolor/bench/internal/stats"
 )
-
-// percentile is the nearest-rank p-th percentile of ds (0 when empty).
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	k := int(math.Ceil(p/100*float64(len(s)))) - 1
-	return s[max(0, min(k, len(s)-1))]
-}
-
-// median of xs (0 when empty).
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 // runInfo is the run's context, printed with the figures.
 type runInfo struct {
@@ -93,8 +69,8 @@ func markdown(c config, m mtus, tr []pathResult, rd *readyResult, info runInfo) 
 	w("| Path | Tricolor | Raw veth routing | Ratio | Rounds' ratios | Retransmits (Tricolor / raw) |")
 	w("|---|---|---|---|---|---|")
 	for _, p := range tr {
-		w("| %s | %.2f Gbit/s | %.2f Gbit/s | %.2f | %s | %d / %d |", p.name, median(p.tricolor.gbps), median(p.plain.gbps),
-			median(p.tputRatios), spread(p.tputRatios), p.tricolor.retransmits, p.plain.retransmits)
+		w("| %s | %.2f Gbit/s | %.2f Gbit/s | %.2f | %s | %d / %d |", p.name, stats.Median(p.tricolor.gbps), stats.Median(p.plain.gbps),
+			stats.Median(p.tputRatios), spread(p.tputRatios), p.tricolor.retransmits, p.plain.retransmits)
 	}
 	w("")
 	w("**TCP latency** — 1-byte request/response round trips on one connection (a Go client and echo server with their sockets inside")
@@ -104,8 +80,8 @@ func markdown(c config, m mtus, tr []pathResult, rd *readyResult, info runInfo) 
 	w("| Path | p50 Tricolor | p50 raw | Ratio | Rounds' ratios | p99 Tricolor | p99 raw |")
 	w("|---|---|---|---|---|---|---|")
 	for _, p := range tr {
-		w("| %s | %s | %s | %.2f | %s | %s | %s |", p.name, us(percentile(p.tricolor.rtts, 50)), us(percentile(p.plain.rtts, 50)),
-			median(p.rttRatios), spread(p.rttRatios), us(percentile(p.tricolor.rtts, 99)), us(percentile(p.plain.rtts, 99)))
+		w("| %s | %s | %s | %.2f | %s | %s | %s |", p.name, us(stats.Percentile(p.tricolor.rtts, 50)), us(stats.Percentile(p.plain.rtts, 50)),
+			stats.Median(p.rttRatios), spread(p.rttRatios), us(stats.Percentile(p.tricolor.rtts, 99)), us(stats.Percentile(p.plain.rtts, 99)))
 	}
 	w("")
 	w("**Pod-ready time** — %d pods created back to back on one node through the lab (namespace, CNI ADD via libcni, the pod's", rd.pods)
@@ -120,13 +96,13 @@ func markdown(c config, m mtus, tr []pathResult, rd *readyResult, info runInfo) 
 	w("| | p50 | p99 | max |")
 	w("|---|---|---|---|")
 	row := func(name string, ds []time.Duration) {
-		w("| %s | %s | %s | %s |", name, ms(percentile(ds, 50)), ms(percentile(ds, 99)), ms(percentile(ds, 100)))
+		w("| %s | %s | %s | %s |", name, ms(stats.Percentile(ds, 50)), ms(stats.Percentile(ds, 99)), ms(stats.Percentile(ds, 100)))
 	}
 	row("CNI ADD returned (baseline)", rd.add)
 	row("first packet allowed (pod ready)", rd.ready)
 	row("ready minus ADD, per pod", rd.afterAdd)
-	w("| ratio ready / ADD | %s | %s | |", ratio(float64(percentile(rd.ready, 50)), float64(percentile(rd.add, 50))),
-		ratio(float64(percentile(rd.ready, 99)), float64(percentile(rd.add, 99))))
+	w("| ratio ready / ADD | %s | %s | |", ratio(float64(stats.Percentile(rd.ready, 50)), float64(stats.Percentile(rd.add, 50))),
+		ratio(float64(stats.Percentile(rd.ready, 99)), float64(stats.Percentile(rd.add, 99))))
 	w("")
 	w("%d of %d pods answered the first probe, sent as creation returned: Felix had programmed them while CNI ADD was still", rd.firstAttempt, rd.pods)
 	w("finishing, so for those the true ready time is at most the ADD time. All %d pods were ready %s after the first creation started.",

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tricolor-net/tricolor/bench/internal/stats"
 	"github.com/tricolor-net/tricolor/internal/lab"
 )
 
@@ -101,11 +102,11 @@ func measureTraffic(ctx context.Context, paths []path, c config, logf func(strin
 				o.r.retransmits += retr
 				o.r.rtts = append(o.r.rtts, rtts...)
 				o.r.rounds = append(o.r.rounds, rtts)
-				logf("round %d, %s, %s: %.2f Gbit/s, round trip p50 %s", round+1, p.name, o.name, gbps, percentile(rtts, 50))
+				logf("round %d, %s, %s: %.2f Gbit/s, round trip p50 %s", round+1, p.name, o.name, gbps, stats.Percentile(rtts, 50))
 			}
 			r := &res[i]
 			r.tputRatios = append(r.tputRatios, last(r.tricolor.gbps)/last(r.plain.gbps))
-			r.rttRatios = append(r.rttRatios, float64(percentile(last(r.tricolor.rounds), 50))/float64(percentile(last(r.plain.rounds), 50)))
+			r.rttRatios = append(r.rttRatios, float64(stats.Percentile(last(r.tricolor.rounds), 50))/float64(stats.Percentile(last(r.plain.rounds), 50)))
 		}
 	}
 	return res, nil
