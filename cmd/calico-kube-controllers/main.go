@@ -26,7 +26,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +33,7 @@ import (
 
 	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/controllers"
+	"github.com/tricolor-net/tricolor/internal/logging"
 )
 
 func main() {
@@ -67,7 +67,7 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv("LOG_LEVEL"))})))
+	logging.SetDefault(os.Getenv("LOG_LEVEL"))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -104,17 +104,4 @@ func run(args []string) int {
 	}
 	slog.Info("calico-kube-controllers stopped (signal)")
 	return 0
-}
-
-// logLevel maps LOG_LEVEL to slog (default info).
-func logLevel(s string) slog.Level {
-	switch strings.ToLower(s) {
-	case "debug":
-		return slog.LevelDebug
-	case "warning", "warn":
-		return slog.LevelWarn
-	case "error", "fatal", "panic":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }

@@ -23,12 +23,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/felix"
+	"github.com/tricolor-net/tricolor/internal/logging"
 	"github.com/tricolor-net/tricolor/internal/node"
 	"github.com/tricolor-net/tricolor/internal/node/health"
 )
@@ -74,7 +74,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.StartupLogLevel)})))
+	logging.SetDefault(cfg.StartupLogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -133,17 +133,4 @@ func probe(checks []health.Check, threshold time.Duration) int {
 		return 1
 	}
 	return 0
-}
-
-// logLevel maps CALICO_STARTUP_LOGLEVEL to slog (default info).
-func logLevel(s string) slog.Level {
-	switch strings.ToLower(s) {
-	case "debug":
-		return slog.LevelDebug
-	case "warning", "warn":
-		return slog.LevelWarn
-	case "error", "fatal", "panic":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
