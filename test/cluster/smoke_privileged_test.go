@@ -18,8 +18,16 @@ import (
 // TestPrivilegedCluster_Smoke: two pods on two nodes of a real cluster
 // ping each other; a deny-all ingress NetworkPolicy on the target stops it;
 // deleting the policy restores it; deleting a node frees its IPAM blocks.
+// It runs once with the BGP mesh (CALICO_NETWORKING_BACKEND=bird, no
+// encapsulation) and once with VXLAN (backend vxlan, pool vxlanMode Always).
 func TestPrivilegedCluster_Smoke(t *testing.T) {
-	c := Up(t, Options{Nodes: 2})
+	for _, backend := range []string{"bird", "vxlan"} {
+		t.Run(backend, func(t *testing.T) { smoke(t, backend) })
+	}
+}
+
+func smoke(t *testing.T, backend string) {
+	c := Up(t, Options{Nodes: 2, Backend: backend})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -39,6 +47,13 @@ func TestPrivilegedCluster_Smoke(t *testing.T) {
 	c.logf("pods Running: smoke-a %s on node-1, smoke-b %s on node-2", a.Status.PodIP, b.Status.PodIP)
 	eventually(t, "smoke-a pings smoke-b across nodes", 90*time.Second, func() error { return c.Ping(a, b.Status.PodIP) })
 	eventually(t, "smoke-b pings smoke-a across nodes", 30*time.Second, func() error { return c.Ping(b, a.Status.PodIP) })
+	// The path is the one the backend promises: node-1's route to smoke-b's
+	// block goes over vxlan.calico with VXLAN, over eth0 (proto bird) with BGP.
+	route := c.Nodes[0].NS.Exec(t, "ip", "route", "get", b.Status.PodIP)
+	wantDev := map[string]string{"bird": "dev eth0", "vxlan": "dev vxlan.calico"}[backend]
+	if !strings.Contains(route, wantDev) {
+		t.Errorf("backend %s: node-1 routes smoke-b (%s) as %q, want %q", backend, b.Status.PodIP, strings.TrimSpace(route), wantDev)
+	}
 
 	deny := &networkingv1.NetworkPolicy{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "deny-smoke-b"},
