@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -33,15 +31,8 @@ type EtcdProcess struct {
 	// DataDir is the server's data directory (under t.TempDir()).
 	DataDir string
 
-	t          testing.TB
-	binary     string
-	clientPort int
-	peerPort   int
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *lockedBuffer
+	t    testing.TB
+	proc *serverProcess
 }
 
 // EtcdBinary returns the path of the external etcd binary, or "" if none is
@@ -81,14 +72,9 @@ func StartEtcdProcess(t testing.TB) *EtcdProcess {
 		t.Skip(msg)
 	}
 	ports := FreePorts(t, 2)
-	p := &EtcdProcess{
-		Endpoint:   fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
-		DataDir:    filepath.Join(t.TempDir(), "etcd"),
-		t:          t,
-		binary:     bin,
-		clientPort: ports[0],
-		peerPort:   ports[1],
-	}
+	dataDir := filepath.Join(t.TempDir(), "etcd")
+	proc := etcdServer(bin, dataDir, ports[0], ports[1])
+	p := &EtcdProcess{Endpoint: proc.addr, DataDir: dataDir, t: t, proc: proc}
 	t.Cleanup(p.Stop)
 	p.Start()
 	return p
@@ -98,57 +84,45 @@ func StartEtcdProcess(t testing.TB) *EtcdProcess {
 // waits until it is healthy. It fails the test if etcd does not come up.
 func (p *EtcdProcess) Start() {
 	p.t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd != nil {
-		return
-	}
-	p.log = &lockedBuffer{}
-	cmd, done, err := launchEtcd(p.binary, p.DataDir, p.Endpoint, p.peerPort, p.log)
-	if err != nil {
+	if err := p.proc.start(); err != nil {
 		p.t.Fatal(err)
-	}
-	p.cmd, p.done = cmd, done
-	if err := waitEtcdHealthy(p.Endpoint, done); err != nil {
-		p.stopLocked()
-		p.t.Fatalf("etcd at %s did not become healthy: %v\n--- etcd output ---\n%s", p.Endpoint, err, p.log.tail(4000))
 	}
 }
 
-// launchEtcd starts a single-member etcd serving endpoint, with its peer
-// URL on peerPort and all output going to log. done closes when it exits.
-func launchEtcd(binary, dataDir, endpoint string, peerPort int, log io.Writer) (*exec.Cmd, chan struct{}, error) {
+// Stop terminates the server (SIGTERM, then SIGKILL after 10s) and keeps the
+// data directory. Safe to call when already stopped.
+func (p *EtcdProcess) Stop() { p.proc.stop() }
+
+// Output returns the last bytes etcd wrote, for failure messages.
+func (p *EtcdProcess) Output() string { return p.proc.output() }
+
+// etcdServer describes a single-member etcd serving clients on clientPort
+// and peers on peerPort, with its data in dataDir; it is not started yet.
+func etcdServer(binary, dataDir string, clientPort, peerPort int) *serverProcess {
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
-	args := []string{
-		"--name", "test",
-		"--data-dir", dataDir,
-		"--listen-client-urls", endpoint,
-		"--advertise-client-urls", endpoint,
-		"--listen-peer-urls", peer,
-		"--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "test=" + peer,
-		"--initial-cluster-state", "new",
-		"--logger", "zap",
-		"--log-outputs", "stderr",
-		"--log-level", "warn",
-		// Small snapshots keep restarts fast; tests write little data.
-		"--snapshot-count", "5000",
+	return &serverProcess{
+		name:   "etcd",
+		addr:   endpoint,
+		binary: binary,
+		args: []string{
+			"--name", "test",
+			"--data-dir", dataDir,
+			"--listen-client-urls", endpoint,
+			"--advertise-client-urls", endpoint,
+			"--listen-peer-urls", peer,
+			"--initial-advertise-peer-urls", peer,
+			"--initial-cluster", "test=" + peer,
+			"--initial-cluster-state", "new",
+			"--logger", "zap",
+			"--log-outputs", "stderr",
+			"--log-level", "warn",
+			// Small snapshots keep restarts fast; tests write little data.
+			"--snapshot-count", "5000",
+		},
+		grace: 10 * time.Second,
+		ready: func(exited <-chan struct{}) error { return waitEtcdHealthy(endpoint, exited) },
 	}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = etcdFreeEnv()
-	cmd.Stdout = log
-	cmd.Stderr = log
-	// Kill etcd if our process dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start etcd %s: %w", binary, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	return cmd, done, nil
 }
 
 // LaunchEtcd starts an external etcd outside of a test (for benchmark
@@ -163,118 +137,28 @@ func LaunchEtcd(dataDir string) (endpoint string, stop func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	endpoint = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	log := &lockedBuffer{}
-	cmd, done, err := launchEtcd(bin, dataDir, endpoint, ports[1], log)
-	if err != nil {
+	proc := etcdServer(bin, dataDir, ports[0], ports[1])
+	if err := proc.start(); err != nil {
 		return "", nil, err
 	}
-	stop = func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}
-	if err := waitEtcdHealthy(endpoint, done); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("etcd at %s did not become healthy: %w\n%s", endpoint, err, log.tail(4000))
-	}
-	return endpoint, stop, nil
-}
-
-// Stop terminates the server (SIGTERM, then SIGKILL after 10s) and keeps the
-// data directory. Safe to call when already stopped.
-func (p *EtcdProcess) Stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.stopLocked()
-}
-
-func (p *EtcdProcess) stopLocked() {
-	if p.cmd == nil {
-		return
-	}
-	terminate(p.cmd, p.done, 10*time.Second)
-	p.cmd, p.done = nil, nil
-}
-
-// Output returns the last bytes etcd wrote, for failure messages.
-func (p *EtcdProcess) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.log == nil {
-		return ""
-	}
-	return p.log.tail(8000)
+	return proc.addr, proc.stop, nil
 }
 
 // waitEtcdHealthy polls /health until etcd reports healthy, the process
 // exits, or etcdStartTimeout passes.
 func waitEtcdHealthy(endpoint string, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), etcdStartTimeout)
-	defer cancel()
 	client := &http.Client{Timeout: time.Second}
-	var last error
-	for {
+	return pollReady("etcd", etcdStartTimeout, 50*time.Millisecond, exited, func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/health", nil)
 		resp, err := client.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"true"`)) {
-				return nil
-			}
-			err = fmt.Errorf("health %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+		if err != nil {
+			return err
 		}
-		last = err
-		select {
-		case <-exited:
-			return fmt.Errorf("etcd exited before becoming healthy (last check: %v)", last)
-		case <-ctx.Done():
-			return fmt.Errorf("timed out after %s (last check: %v)", etcdStartTimeout, last)
-		case <-time.After(50 * time.Millisecond):
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"true"`)) {
+			return nil
 		}
-	}
-}
-
-// etcdFreeEnv is the environment without ETCD_* variables, which etcd would
-// read as flags and which could point it at a developer's real cluster.
-func etcdFreeEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ETCD_") && !strings.HasPrefix(kv, "ETCDCTL_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// lockedBuffer collects process output; exec writes from its own goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Keep memory bounded for long tests.
-	if b.buf.Len() > 1<<20 {
-		rest := b.buf.Bytes()[b.buf.Len()-(1<<19):]
-		b.buf = *bytes.NewBuffer(append([]byte(nil), rest...))
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > n {
-		s = s[len(s)-n:]
-	}
-	return s
+		return fmt.Errorf("health %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+	})
 }
