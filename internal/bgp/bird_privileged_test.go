@@ -115,6 +115,21 @@ template bgp calico {
 	return b.String()
 }
 
+// torCluster is the ToR topology from Calico's docs without the ToR's
+// daemon: two mesh nodes (meshCluster) and a ToR namespace at 198.18.0.1
+// in AS 65000 on the same fabric, peered by a global BGPPeer with
+// keepOriginalNextHop (so the ToR sends traffic straight to the node that
+// owns each block). Sessions use testRestartTime as graceful-restart time.
+func torCluster(t *testing.T) (nodes []*testutil.Netns, tor *testutil.Netns, st *State) {
+	fab, nodes, st := meshCluster(t, 2)
+	tor = fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
+	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
+		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
+	st.BGPConfigurations = []v3.BGPConfiguration{bgpConfig("default", v3.BGPConfigurationSpec{
+		NodeMeshMaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
+	return nodes, tor, st
+}
+
 // The ToR topology from Calico's docs: nodes in a mesh, all peering with a
 // ToR over eBGP (a global BGPPeer, keepOriginalNextHop so the ToR sends
 // traffic straight to the node owning each block), then a BGPFilter
@@ -122,12 +137,7 @@ template bgp calico {
 func TestPrivilegedBird_EBGPWithToRRoutesFlowBothWaysAndFiltersApply(t *testing.T) {
 	testutil.RequireRoot(t)
 	requireTool(t, "bird", "bird2")
-	fab, nss, st := meshCluster(t, 2)
-	tor := fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
-	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
-		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
-	st.BGPConfigurations = []v3.BGPConfiguration{bgpConfig("default", v3.BGPConfigurationSpec{
-		NodeMeshMaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
+	nss, tor, st := torCluster(t)
 
 	bird := startBird(t, tor, torBirdConf("198.18.0.11", "198.18.0.12"))
 	a := startNode(t, nss[0], "node-a", st)

@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
@@ -128,12 +125,7 @@ func kernelRoutes(t *testing.T, ns *testutil.Netns, proto string) []string {
 func TestPrivilegedFRR_EBGPWithToRRoutesFlowBothWays(t *testing.T) {
 	testutil.RequireRoot(t)
 	requireTool(t, "/usr/lib/frr/bgpd", "frr")
-	fab, nss, st := meshCluster(t, 2)
-	tor := fab.Attach(t, testutil.NewNetns(t, "tor"), "eth0", "198.18.0.1/24")
-	st.BGPPeers = []v3.BGPPeer{bgpPeer("tor", v3.BGPPeerSpec{PeerIP: "198.18.0.1", ASNumber: 65000, KeepOriginalNextHop: true,
-		MaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
-	st.BGPConfigurations = []v3.BGPConfiguration{bgpConfig("default", v3.BGPConfigurationSpec{
-		NodeMeshMaxRestartTime: &metav1.Duration{Duration: testRestartTime}})}
+	nss, tor, st := torCluster(t)
 	startFRR(t, tor, "198.18.0.1", frrTorConf("198.18.0.11", "198.18.0.12"))
 	a := startNode(t, nss[0], "node-a", st)
 	b := startNode(t, nss[1], "node-b", st)
