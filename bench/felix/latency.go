@@ -163,6 +163,41 @@ type latencies struct {
 	// a scratch chain in Felix's own table (no probe): what the kernel's
 	// whole-table validation costs every rule change there.
 	inFelixTable []time.Duration
+	// ipv6 is the ipv6Support setting Felix ran with.
+	ipv6 bool
+}
+
+// setIPv6Support writes ipv6Support to the FelixConfiguration "default"
+// and waits until Felix's table shows it (an IPv6 selector set exists,
+// or no longer does).
+func setIPv6Support(ctx context.Context, b *benchNode, on bool) error {
+	obj, err := b.c.Get(ctx, v3.KindFelixConfiguration, "", "default")
+	if err != nil {
+		return err
+	}
+	fc := obj.DeepCopyObject().(*v3.FelixConfiguration)
+	fc.Spec.IPv6Support = &on
+	if _, err := b.c.Update(ctx, fc); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(probeTimeout)
+	for {
+		var out []byte
+		err := autodetect.InNetns(b.node.Name, func() (err error) {
+			out, err = exec.Command("nft", "list", "sets", "inet").CombinedOutput()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("nft list sets: %v: %s", err, out)
+		}
+		if strings.Contains(string(out), "set s6-") == on {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Felix did not apply ipv6Support %v within %v", on, probeTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -17,12 +17,16 @@ import (
 // namespace's loopback.
 const metricsPort = 9091
 
-// metricsConfig is the FelixConfiguration that turns Felix's metrics on.
-func metricsConfig() *v3.FelixConfiguration {
+// felixConfig is the FelixConfiguration "default": Felix's metrics on, IPv6 off.
+func felixConfig() *v3.FelixConfiguration {
 	fc := v3.NewFelixConfiguration()
 	fc.Name = "default"
 	on, port := true, metricsPort
 	fc.Spec.PrometheusMetricsEnabled, fc.Spec.PrometheusMetricsPort = &on, &port
+	// As manifests/tricolor.yaml (and Calico's calico.yaml) set
+	// FELIX_IPV6SUPPORT=false for an IPv4 cluster; the latency phase is
+	// rerun with it true (setIPv6Support).
+	fc.Spec.IPv6Support = new(false)
 	return fc
 }
 

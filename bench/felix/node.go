@@ -101,7 +101,7 @@ func setUp(ctx context.Context, tmp string) (_ *benchNode, err error) {
 			}
 		}
 	}
-	objs = append(objs, allowLoaded(), flipPolicy(v3.Allow), metricsConfig())
+	objs = append(objs, allowLoaded(), flipPolicy(v3.Allow), felixConfig())
 	t0 := time.Now()
 	if err := createAll(ctx, c, objs); err != nil {
 		return nil, err

@@ -237,6 +237,23 @@ func goldenCases() []goldenCase {
 				pol(allowWeb, rules(calc.Rule{Action: v3.Allow, Protocol: tcp, NotSrcIPSetIDs: []string{"s:quarantine"}, NotDstNamedPortIPSetIDs: []string{"n:admin"}}), nil)},
 			web: []calc.TierInfo{tierIn("default", v3.Deny, allowWeb)},
 		},
+		{
+			// FELIX_IPV6SUPPORT=false: no s6-/n6- sets, no IPv6 rules, no
+			// IPv6 natOutgoing; the family-independent rule stays.
+			name: "ipv6-support-off",
+			updates: []calc.Update{
+				calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{IPv6Support: new(false)}},
+				set("s:app-client", "10.244.1.3/32", "fd00:10:244::3/128"),
+				calc.IPPoolUpdate{Name: "default-ipv4-ippool", Pool: calc.Pool{CIDR: "10.244.0.0/16", NATOutgoing: true}},
+				calc.IPPoolUpdate{Name: "v6", Pool: calc.Pool{CIDR: "fd00:10:244::/48", NATOutgoing: true}},
+				pol(allowWeb, rules(
+					calc.Rule{Action: v3.Allow, Protocol: tcp, SrcIPSetIDs: []string{"s:app-client"}, DstPorts: []calc.PortRange{{Min: 80, Max: 80}}},
+					calc.Rule{Action: v3.Allow, Protocol: u8(58), IPVersion: 6},
+					calc.Rule{Action: v3.Allow, SrcNets: []string{"10.0.0.0/8", "fd00::/8"}},
+					calc.Rule{Action: v3.Allow, Protocol: udp, DstPorts: []calc.PortRange{{Min: 53, Max: 53}}},
+				), nil)},
+			web: []calc.TierInfo{tierIn("default", v3.Deny, allowWeb)},
+		},
 	}
 }
 

@@ -17,6 +17,7 @@ const TableName = "calico"
 // is ours, so anything in it that the desired state lacks is removed once
 // the datastore is in sync.
 const (
+	chainPrerouting   = "filter-prerouting"
 	chainForward      = "filter-forward"
 	chainInput        = "filter-input"
 	chainOutput       = "filter-output"

@@ -35,6 +35,14 @@ type PolicyConfig struct {
 	// policy never closes (nil: Calico's defaults; a ConfigUpdate
 	// overrides them).
 	FailsafeInbound, FailsafeOutbound *[]v3.ProtoPort
+	// NoIPv6 leaves IPv6 out of the table, as FelixConfiguration
+	// ipv6Support: false does (Calico's manifests set FELIX_IPV6SUPPORT
+	// "false" for IPv4 clusters): no IPv6 sets, no IPv6 address, ICMPv6 or
+	// natOutgoing rules. Rules that match no address still match IPv6
+	// packets; everything else IPv6 meets an endpoint chain's final drop.
+	// Half the rules of a dual-stack render, and so half the kernel's
+	// validation walk per policy change.
+	NoIPv6 bool
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
@@ -284,6 +292,9 @@ func (m *PolicyManager) applyConfig(c *v3.FelixConfigurationSpec) {
 	if c.FailsafeOutboundHostPorts != nil {
 		m.cfg.FailsafeOutbound = c.FailsafeOutboundHostPorts
 	}
+	if c.IPv6Support != nil {
+		m.cfg.NoIPv6 = !*c.IPv6Support
+	}
 	if c.IptablesRefreshInterval != nil {
 		m.cfg.RefreshInterval = c.IptablesRefreshInterval.Duration
 		if m.cfg.RefreshInterval == 0 {
@@ -402,7 +413,7 @@ func (m *PolicyManager) Render() *nft.Table {
 	m.renderBase(t)
 	m.renderNAT(t)
 	for _, id := range sortedKeys(m.ipsets) {
-		m.cached("ipset/"+id, func(t *nft.Table) { renderIPSet(t, id, m.ipsets[id]) }).mergeInto(t, nil)
+		m.cached("ipset/"+id, func(t *nft.Table) { renderIPSet(t, id, m.ipsets[id], m.families()) }).mergeInto(t, nil)
 	}
 	// Only the directions some endpoint uses get a chain: an ingress-only
 	// policy has no egress chain. (Keyed by ID, not chain name: thousands
@@ -457,6 +468,15 @@ func (m *PolicyManager) Render() *nft.Table {
 	}
 	m.hostRendered = resolved
 	return t
+}
+
+// families are the IP families the table covers: 4 and 6, or 4 alone
+// with NoIPv6.
+func (m *PolicyManager) families() []int {
+	if m.cfg.NoIPv6 {
+		return []int{4}
+	}
+	return []int{4, 6}
 }
 
 // knownChain reports whether a policy or profile chain will exist (its

@@ -167,6 +167,36 @@ func TestPolicyManager_ConfigSetsEndpointToHostAndLogPrefix(t *testing.T) {
 	}
 }
 
+// TestPolicyManager_IPv6SupportOffAndBackOn switches ipv6Support off and on
+// again on a running manager: the IPv6 sets and rules go and come back.
+func TestPolicyManager_IPv6SupportOffAndBackOn(t *testing.T) {
+	m, fake := newFakeManager(t, PolicyConfig{})
+	m.OnUpdates(baseUpdates())
+	m.OnUpdate(set("s:app-client", "10.244.1.3/32", "fd00::3/128"))
+	m.OnUpdate(pol(allowWeb, rules(calc.Rule{Action: v3.Allow, SrcIPSetIDs: []string{"s:app-client"}}), nil))
+	ipv6 := []string{"s6-s.app-client", "ip6 saddr @s6-s.app-client", "fd00::3"}
+	has := func(when string, want bool) {
+		t.Helper()
+		dump := fake.Dump()
+		for _, s := range ipv6 {
+			if strings.Contains(dump, s) != want {
+				t.Errorf("%s: table contains %q = %v, want %v", when, s, !want, want)
+			}
+		}
+		if !strings.Contains(dump, "ip saddr @s4-s.app-client") {
+			t.Errorf("%s: the IPv4 rule is missing", when)
+		}
+	}
+	mustApply(t, m)
+	has("default (ipv6Support unset)", true)
+	m.OnUpdate(calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{IPv6Support: new(false)}})
+	mustApply(t, m)
+	has("ipv6Support false", false)
+	m.OnUpdate(calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{}})
+	mustApply(t, m)
+	has("ipv6Support removed again", true)
+}
+
 // TestPolicyManager_StagedPolicyChangesNothing runs api/v3 objects through
 // the real calc graph: a staged policy selecting the web pod renders the
 // same table as no policy at all.

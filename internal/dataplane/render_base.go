@@ -15,13 +15,22 @@ const workloadIfaces = `"cali*"`
 // renderBase adds the base chains, the dispatch chains and their verdict
 // maps, and natOutgoing. Packet path for workload traffic:
 //
-//	forward/input/output ─► ct established,related: accept (fast path)
-//	                      ─► ct invalid on cali*: drop
-//	                      ─► iifname cali* jump from-wl-dispatch ─► iifname vmap @from-wl ─goto─► fw-<iface>
-//	                      │                                      └► drop (unknown cali*: fail closed)
-//	                      └► oifname cali* jump to-wl-dispatch   ─► oifname vmap @to-wl   ─goto─► tw-<iface>
-//	                                                             └► drop
+//	prerouting ─► ct established,related: accept (fast path)
+//	           ─► ct invalid from cali*: drop
+//	           └► iifname cali* jump from-wl-dispatch ─► iifname vmap @from-wl ─goto─► fw-<iface>
+//	                                                  └► drop (unknown cali*: fail closed)
+//	forward    ─► ct established,related: accept
+//	           └► oifname cali* jump to-wl-dispatch   ─► oifname vmap @to-wl   ─goto─► tw-<iface>
+//	                                                  └► drop
+//	input      ─► iifname cali*: DefaultEndpointToHostAction
 //
+// A workload's egress policy runs once, in prerouting, for traffic it
+// sends to another workload, to the host or beyond: Calico reaches the
+// same chain from both FORWARD and INPUT, which here would make the kernel
+// validate every egress chain twice on each commit (the validation walk is
+// what a policy change waits for; see docs/felix.md). Prerouting filter
+// runs after conntrack and kube-proxy's DNAT (priority filter > dstnat), so
+// egress policy sees the same packet it would in forward or input.
 // fw-/tw- chains return when policy allows (so forwarded traffic is checked
 // by both endpoints) and drop otherwise. Traffic the host itself sends to a
 // local workload is not policed by the workload's ingress policy, as in
@@ -36,19 +45,21 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 		c.Add("ct state established,related accept", "conntrack fast path: established and related flows")
 	}
 
+	pre := t.AddChain(chainPrerouting, filter(knftables.PreroutingHook))
+	fast(pre)
+	pre.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
+	pre.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads: their egress policy (forwarded or to this host)")
+
 	fwd := t.AddChain(chainForward, filter(knftables.ForwardHook))
 	fast(fwd)
-	fwd.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
 	fwd.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
-	fwd.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads: their egress policy")
 	fwd.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "to workloads: their ingress policy")
 	fwd.Add("jump "+chainFwdFromHEP, "forwarded from host endpoints: applyOnForward ingress policy")
 	fwd.Add("jump "+chainFwdToHEP, "forwarded to host endpoints: applyOnForward egress policy")
 
 	in := t.AddChain(chainInput, filter(knftables.InputHook))
 	fast(in)
-	in.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
-	in.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads to this host: their egress policy")
+	// Workload egress policy already ran in prerouting.
 	switch strings.ToLower(m.cfg.DefaultEndpointToHostAction) {
 	case "accept":
 		in.Add("iifname "+workloadIfaces+" accept", "DefaultEndpointToHostAction Accept")
@@ -140,7 +151,11 @@ func (m *PolicyManager) renderNAT(t *nft.Table) {
 	sets := map[string]*nft.Set{}
 	for _, s := range []struct {
 		name, typ string
-	}{{setAllPools4, "ipv4_addr"}, {setAllPools6, "ipv6_addr"}, {setMasqPools4, "ipv4_addr"}, {setMasqPools6, "ipv6_addr"}} {
+		fam       int
+	}{{setAllPools4, "ipv4_addr", 4}, {setAllPools6, "ipv6_addr", 6}, {setMasqPools4, "ipv4_addr", 4}, {setMasqPools6, "ipv6_addr", 6}} {
+		if s.fam == 6 && m.cfg.NoIPv6 {
+			continue
+		}
 		sets[s.name] = &nft.Set{Name: s.name, Type: s.typ, Interval: true, Elements: map[string]struct{}{}}
 		t.Sets[s.name] = sets[s.name]
 	}
@@ -151,7 +166,7 @@ func (m *PolicyManager) renderNAT(t *nft.Table) {
 			masq = append(masq, p.CIDR)
 		}
 	}
-	for _, fam := range []int{4, 6} {
+	for _, fam := range m.families() {
 		allSet, masqSet := sets[setAllPools4], sets[setMasqPools4]
 		if fam == 6 {
 			allSet, masqSet = sets[setAllPools6], sets[setMasqPools6]
@@ -165,5 +180,7 @@ func (m *PolicyManager) renderNAT(t *nft.Table) {
 	}
 	c := t.AddChain(chainNATPost, &nft.BaseChain{Type: knftables.NATType, Hook: knftables.PostroutingHook, Priority: knftables.SNATPriority})
 	c.Add("ip saddr @"+setMasqPools4+" ip daddr != @"+setAllPools4+" counter masquerade", "natOutgoing: IPv4 pool to outside the pools")
-	c.Add("ip6 saddr @"+setMasqPools6+" ip6 daddr != @"+setAllPools6+" counter masquerade", "natOutgoing: IPv6 pool to outside the pools")
+	if !m.cfg.NoIPv6 {
+		c.Add("ip6 saddr @"+setMasqPools6+" ip6 daddr != @"+setAllPools6+" counter masquerade", "natOutgoing: IPv6 pool to outside the pools")
+	}
 }

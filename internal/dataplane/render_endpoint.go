@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"fmt"
+	"slices"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
@@ -30,7 +31,7 @@ func (m *PolicyManager) renderProfileChains(t *nft.Table, name string, p *calc.P
 
 func (m *PolicyManager) renderRulesChain(t *nft.Table, name, who string, rules []calc.Rule) {
 	c := t.AddChain(name, nil)
-	rr := ruleRenderer{logPrefix: m.logPrefix(), interval: m.setInterval}
+	rr := ruleRenderer{logPrefix: m.logPrefix(), interval: m.setInterval, families: m.families()}
 	for i := range rules {
 		for _, text := range rr.render(&rules[i]) {
 			c.Add(text, fmt.Sprintf("%s rule %d %s", who, i, rules[i].Action))
@@ -138,7 +139,7 @@ func (m *PolicyManager) renderWorkload(t *nft.Table, id calc.WorkloadEndpointID,
 	})
 	renderEndpointChain(t, endpointChainSpec{
 		name: fromWLChain(ep.InterfaceName), who: "from wep " + who, inbound: false,
-		tiers: ep.Tiers, profiles: ep.Profiles, prelude: antiSpoof(ep), known: m.knownChain,
+		tiers: ep.Tiers, profiles: ep.Profiles, prelude: antiSpoof(ep, m.families()), known: m.knownChain,
 	})
 	t.Maps[mapToWL].Elements[ep.InterfaceName] = "goto " + toWLChain(ep.InterfaceName)
 	t.Maps[mapHostToWL].Elements[ep.InterfaceName] = "accept"
@@ -146,15 +147,16 @@ func (m *PolicyManager) renderWorkload(t *nft.Table, id calc.WorkloadEndpointID,
 }
 
 // antiSpoof drops packets from a workload whose source is not one of its
-// addresses (or an allowed spoofed prefix), per family it has addresses in.
-func antiSpoof(ep *calc.WorkloadEndpoint) []nft.Rule {
+// addresses (or an allowed spoofed prefix), per family (of fams) it has
+// addresses in.
+func antiSpoof(ep *calc.WorkloadEndpoint, fams []int) []nft.Rule {
 	var out []nft.Rule
 	for _, f := range []struct {
 		fam  int
 		kw   string
 		nets []string
 	}{{4, "ip", ep.IPv4Nets}, {6, "ip6", ep.IPv6Nets}} {
-		if len(f.nets) == 0 {
+		if len(f.nets) == 0 || !slices.Contains(fams, f.fam) {
 			continue
 		}
 		allowed := netsOfFamily(append(append([]string{}, f.nets...), ep.AllowSpoofedSourcePrefixes...), f.fam)

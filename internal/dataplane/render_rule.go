@@ -3,6 +3,7 @@ package dataplane
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,8 @@ type ruleRenderer struct {
 	// interval says whether a calc IP set is an interval set in a family
 	// (see ipSetName); nil means never.
 	interval func(id string, fam int) bool
+	// families are the IP families rendered (PolicyManager.families).
+	families []int
 }
 
 // setName is the nft set for a calc nets IP set in a family.
@@ -39,6 +42,9 @@ func (rr ruleRenderer) render(r *calc.Rule) []string {
 	action := rr.action(r.Action)
 	var out []string
 	for _, fam := range ruleFamilies(r) {
+		if fam != 0 && !slices.Contains(rr.families, fam) {
+			continue
+		}
 		base, ok := rr.familyMatches(r, fam)
 		if !ok {
 			continue

@@ -64,12 +64,13 @@ func memberShape(typ calc.IPSetType, m string) (fam int, wide bool) {
 	return 6, p.Bits() < 128
 }
 
-// renderIPSet adds the s4-/s6- pair for one calc IP set. Nets sets are
+// renderIPSet adds the s4-/s6- pair (s4- alone when fams is [4]) for one
+// calc IP set. Nets sets are
 // interval sets of addresses (with contained CIDRs dropped: nft refuses
 // overlapping intervals); named-port sets are concatenations
 // address . protocol . port.
-func renderIPSet(t *nft.Table, id string, s *ipSet) {
-	for _, fam := range []int{4, 6} {
+func renderIPSet(t *nft.Table, id string, s *ipSet, fams []int) {
+	for _, fam := range fams {
 		set := &nft.Set{Name: ipSetName(id, fam, s.interval(fam)), Comment: "calc ip set " + id, Elements: map[string]struct{}{}}
 		addrType := "ipv4_addr"
 		if fam == 6 {

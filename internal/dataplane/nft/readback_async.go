@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // A periodic read-back of a big table is slow: `nft -j list table` renders
@@ -179,12 +180,19 @@ func (r *Reconciler) CollectReadBack() (outcome ReadBackOutcome, drift int, err 
 	return ReadBackAdopted, drift, nil
 }
 
+// readBackNice is the nice value of the background read-back's thread and
+// of the nft it runs (children inherit it): listing a 70,000-rule table
+// costs seconds of CPU, which must not delay a policy change's apply on a
+// busy node.
+const readBackNice = 19
+
 // goInCallersNetns runs fn on a new goroutine whose OS thread is in the
 // network namespace of the calling thread (Felix's loop may be locked to a
-// thread in a node namespace; a plain goroutine could run anywhere). fn
-// gets the error when the thread could not join that namespace, and must
-// then touch nothing. A thread that switched namespace is not reused: it
-// exits with the goroutine.
+// thread in a node namespace; a plain goroutine could run anywhere), at
+// nice readBackNice. fn gets the error when the thread could not join that
+// namespace, and must then touch nothing. The thread is never reused (it
+// may have switched namespace, and it is niced): it exits with the
+// goroutine.
 func goInCallersNetns(fn func(joinErr error)) error {
 	target, err := netns.Get()
 	if err != nil {
@@ -192,7 +200,9 @@ func goInCallersNetns(fn func(joinErr error)) error {
 	}
 	go func() {
 		defer target.Close()
-		runtime.LockOSThread()
+		runtime.LockOSThread() // never unlocked: see above
+		// Best effort: at worst the read runs at normal priority.
+		_ = unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), readBackNice)
 		cur, err := netns.Get()
 		if err != nil {
 			fn(fmt.Errorf("read the reader thread's network namespace: %w", err))
@@ -200,16 +210,13 @@ func goInCallersNetns(fn func(joinErr error)) error {
 		}
 		same := cur.Equal(target)
 		cur.Close()
-		if same {
-			runtime.UnlockOSThread()
-			fn(nil)
-			return
+		if !same {
+			if err := netns.Set(target); err != nil {
+				fn(fmt.Errorf("join the caller's network namespace: %w", err))
+				return
+			}
 		}
-		if err := netns.Set(target); err != nil {
-			fn(fmt.Errorf("join the caller's network namespace: %w", err))
-			return
-		}
-		fn(nil) // the thread stays locked and exits with the goroutine
+		fn(nil)
 	}()
 	return nil
 }

@@ -3,10 +3,12 @@ package nft
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"sigs.k8s.io/knftables"
 )
 
@@ -146,5 +148,36 @@ func TestReconciler_NoBackgroundReadWithoutTableLister(t *testing.T) {
 	r := NewReconciler(fakeTable(), knftables.InetFamily, "calico", nil)
 	if r.CanReadBackInBackground() || r.StartReadBack(context.Background()) {
 		t.Error("background read offered for a plain knftables interface")
+	}
+}
+
+// TestGoInCallersNetns_RunsNiced: the background read-back's thread (and
+// so the nft it starts) runs at nice readBackNice, leaving the CPU to
+// applies; the caller's thread keeps its priority.
+func TestGoInCallersNetns_RunsNiced(t *testing.T) {
+	nice := func() int {
+		raw, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 20 - raw // the raw syscall value is 20 - nice
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := nice()
+	got := make(chan int, 1)
+	if err := goInCallersNetns(func(joinErr error) {
+		if joinErr != nil {
+			t.Error(joinErr)
+		}
+		got <- nice()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-got; n != readBackNice {
+		t.Errorf("reader thread nice = %d, want %d", n, readBackNice)
+	}
+	if n := nice(); n != before {
+		t.Errorf("caller's nice changed from %d to %d", before, n)
 	}
 }
