@@ -1,8 +1,9 @@
 // Command calico-node is Tricolor's per-host agent with calico-node's flags:
 //
 //	calico-node              run startup, then host the node's components
-//	                         (Felix unless CALICO_DISABLE_FELIX=true) and
-//	                         the health endpoint until SIGTERM
+//	                         (Felix unless CALICO_DISABLE_FELIX=true, BGP,
+//	                         the CNI token refresher in a pod) and the
+//	                         health endpoint until SIGTERM
 //	calico-node -startup     run startup once and exit
 //	calico-node -felix-live | -felix-ready | -bird-live | -bird-ready
 //	                         probe the local health endpoint; exit 0 or 1
@@ -104,6 +105,9 @@ func run(args []string) int {
 	}
 	if bgpc := bgpComponent(cfg, c.Backend(), agg); bgpc != nil {
 		comps = append(comps, bgpc)
+	}
+	if tok := cniTokenRefresher(os.Getenv); tok != nil {
+		comps = append(comps, tok)
 	}
 	p := node.NewProcess(node.ProcessConfig{HealthAddr: cfg.HealthAddr(), Health: agg, Components: comps})
 	if err := p.Run(ctx); err != nil {

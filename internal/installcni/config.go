@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults, in one place (Calico's values).
@@ -18,6 +19,9 @@ const (
 	DefaultSecondaryBinDir   = "/host/secondary-bin-dir"
 	DefaultHostNetDir        = "/host/etc/cni/net.d"
 	DefaultServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+	// DefaultCNIServiceAccount is the service account whose token the CNI
+	// plugin's kubeconfig carries (Calico v3.26+).
+	DefaultCNIServiceAccount = "calico-cni-plugin"
 )
 
 // Config says what to install where. Env fields carry Calico's variable
@@ -47,6 +51,13 @@ type Config struct {
 	// UpdateBinaries overwrites binaries already on the host
 	// (UPDATE_CNI_BINARIES, default true).
 	UpdateBinaries bool
+	// CNIServiceAccount is the service account, in calico-node's own
+	// namespace, whose token the kubeconfig carries
+	// (CALICO_CNI_SERVICE_ACCOUNT, default calico-cni-plugin).
+	CNIServiceAccount string
+	// TokenRefreshInterval, when set, replaces the refresh period derived
+	// from the token's expiry (CNI_TOKEN_REFRESH_INTERVAL, a Go duration).
+	TokenRefreshInterval time.Duration
 	// Placeholder values taken as they are from the environment:
 	// DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_DISCOVERY_SRV, ETCD_KEY_FILE,
 	// ETCD_CERT_FILE, ETCD_CA_CERT_FILE, LOG_LEVEL.
@@ -59,7 +70,8 @@ type Config struct {
 	HostBinDirs []string
 	// HostNetDir is CNINetDir as mounted into the container.
 	HostNetDir string
-	// ServiceAccountDir holds token and ca.crt.
+	// ServiceAccountDir holds the pod's token, ca.crt and namespace (the
+	// service account calico-node runs as).
 	ServiceAccountDir string
 }
 
@@ -76,6 +88,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ServicePort:       getenv("KUBERNETES_SERVICE_PORT"),
 		ServiceProtocol:   or(getenv("KUBERNETES_SERVICE_PROTOCOL"), "https"),
 		UpdateBinaries:    true,
+		CNIServiceAccount: or(getenv("CALICO_CNI_SERVICE_ACCOUNT"), DefaultCNIServiceAccount),
 		DatastoreType:     or(getenv("DATASTORE_TYPE"), "kubernetes"),
 		EtcdEndpoints:     getenv("ETCD_ENDPOINTS"),
 		EtcdDiscoverySrv:  getenv("ETCD_DISCOVERY_SRV"),
@@ -108,6 +121,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("UPDATE_CNI_BINARIES %q is not a boolean; use true or false", s)
 		}
 		c.UpdateBinaries = b
+	}
+	if s := getenv("CNI_TOKEN_REFRESH_INTERVAL"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("CNI_TOKEN_REFRESH_INTERVAL %q is not a positive duration; use e.g. 1h, or unset it to refresh at a quarter to a half of the token's remaining lifetime", s)
+		}
+		c.TokenRefreshInterval = d
 	}
 	for _, s := range strings.Split(getenv("SKIP_CNI_BINARIES"), ",") {
 		if s = strings.TrimSpace(s); s != "" {

@@ -1,6 +1,7 @@
 package installcni
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,20 +19,42 @@ type Result struct {
 	// Kubeconfig is the kubeconfig's path inside the container ("" when
 	// none was written).
 	Kubeconfig string
+	// Account is whose token the kubeconfig carries.
+	Account string
 	// Conflist is the conflist's path inside the container.
 	Conflist string
+	// Warnings are problems that did not stop the install (the CNI
+	// service account missing), each with its fix.
+	Warnings []string
 }
 
 // Install copies the binaries, writes the kubeconfig and then the
 // conflist, in that order: kubelet treats the node's network as ready once
-// the conflist exists, so it is written last and atomically.
-func Install(cfg Config) (*Result, error) {
+// the conflist exists, so it is written last and atomically. The template
+// is checked first, so bad input changes nothing on the host.
+func Install(ctx context.Context, cfg Config) (*Result, error) {
+	return install(ctx, cfg, nil)
+}
+
+// install is Install with the token source given (nil: NewTokenSource),
+// so that unit tests need no API server.
+func install(ctx context.Context, cfg Config, tokens tokenGetter) (*Result, error) {
 	if strings.TrimSpace(cfg.NetworkConfig) == "" {
 		return nil, errors.New("CNI_NETWORK_CONFIG is not set: set it (or CNI_NETWORK_CONFIG_FILE) to the conflist template, " +
 			"as the calico-config ConfigMap's cni_network_config key in manifests/tricolor.yaml does")
 	}
 	if err := validName(cfg.ConfName); err != nil {
 		return nil, err
+	}
+	if _, err := Render(cfg, ""); err != nil {
+		return nil, err
+	}
+	if cfg.ServiceHost != "" && tokens == nil {
+		src, err := NewTokenSource(cfg)
+		if err != nil {
+			return nil, err
+		}
+		tokens = src
 	}
 	res := &Result{}
 	bins, err := installBinaries(cfg)
@@ -45,12 +68,17 @@ func Install(cfg Config) (*Result, error) {
 	}
 	var token string
 	if cfg.ServiceHost != "" {
-		kc, err := writeKubeconfig(cfg)
+		tok, err := tokens.token(ctx)
 		if err != nil {
+			return nil, fmt.Errorf("kubeconfig for the CNI plugin: %w", err)
+		}
+		if tok.Fallback != "" {
+			res.Warnings = append(res.Warnings, tok.Fallback)
+		}
+		if res.Kubeconfig, err = writeKubeconfig(cfg, tok.Value); err != nil {
 			return nil, err
 		}
-		res.Kubeconfig = kc.path
-		token = kc.token
+		res.Account, token = tok.Account, tok.Value
 	}
 	conf, err := Render(cfg, token)
 	if err != nil {

@@ -1,11 +1,21 @@
 package installcni
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -29,6 +39,36 @@ const template = `{
   ]
 }`
 
+// fakeTokens hands out a fixed token (or error) without an API server;
+// kube_test.go drives the real TokenSource.
+type fakeTokens struct {
+	tok Token
+	err error
+}
+
+var _ tokenGetter = fakeTokens{}
+
+func (f fakeTokens) token(context.Context) (Token, error) { return f.tok, f.err }
+
+// cniToken is what fakeTokens hands out in the unit tests.
+var cniToken = fakeTokens{tok: Token{Value: "cni-tok-456", Account: "system:serviceaccount:kube-system:calico-cni-plugin"}}
+
+// selfSignedCA returns a PEM CA certificate client-go can load.
+func selfSignedCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
 // layout builds the container's view in a temporary directory: an image
 // bin dir with two binaries, a host bin dir, a host net dir and a mounted
 // service account.
@@ -51,7 +91,10 @@ func layout(t *testing.T) Config {
 	if err := os.WriteFile(filepath.Join(sa, "token"), []byte("tok-123\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(sa, "ca.crt"), []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(sa, "ca.crt"), selfSignedCA(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sa, "namespace"), []byte("kube-system"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{
@@ -74,7 +117,7 @@ func layout(t *testing.T) Config {
 
 func TestInstall_WritesBinariesKubeconfigAndConflist(t *testing.T) {
 	cfg := layout(t)
-	res, err := Install(cfg)
+	res, err := install(context.Background(), cfg, cniToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +143,11 @@ func TestInstall_WritesBinariesKubeconfigAndConflist(t *testing.T) {
 	if got := kc.Clusters[ctx.Cluster].Server; got != "https://10.96.0.1:443" {
 		t.Errorf("server %q", got)
 	}
-	if got := kc.AuthInfos[ctx.AuthInfo].Token; got != "tok-123" {
-		t.Errorf("token %q", got)
+	if got := kc.AuthInfos[ctx.AuthInfo].Token; got != "cni-tok-456" {
+		t.Errorf("token %q, want the CNI service account's (not the pod's tok-123)", got)
+	}
+	if res.Account != cniToken.tok.Account || len(res.Warnings) != 0 {
+		t.Errorf("account %q, warnings %q", res.Account, res.Warnings)
 	}
 	if len(kc.Clusters[ctx.Cluster].CertificateAuthorityData) == 0 {
 		t.Error("CA not embedded")
@@ -153,7 +199,7 @@ func TestInstall_SecondaryBinDirAndSkipAndNoUpdate(t *testing.T) {
 	}
 	cfg.UpdateBinaries = false
 	cfg.SkipBinaries = []string{"calico-ipam"}
-	if _, err := Install(cfg); err != nil {
+	if _, err := install(context.Background(), cfg, cniToken); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(existing); string(b) != "old" {
@@ -173,7 +219,7 @@ func TestInstall_NoServiceHostWritesNoKubeconfig(t *testing.T) {
 	cfg := layout(t)
 	cfg.ServiceHost = ""
 	cfg.NetworkConfig = strings.ReplaceAll(template, "__KUBECONFIG_FILEPATH__", "")
-	res, err := Install(cfg)
+	res, err := Install(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,34 +231,70 @@ func TestInstall_NoServiceHostWritesNoKubeconfig(t *testing.T) {
 	}
 }
 
-func TestInstall_ErrorsNameTheSettingAndWriteNoConflist(t *testing.T) {
+// A fallback token (the CNI service account does not exist) is written,
+// and the install reports the warning.
+func TestInstall_FallbackTokenIsWrittenWithAWarning(t *testing.T) {
+	cfg := layout(t)
+	fb := fakeTokens{tok: Token{Value: "tok-123", Fallback: "service account kube-system/calico-cni-plugin does not exist"}}
+	res, err := install(context.Background(), cfg, fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "does not exist") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	kc, err := clientcmd.LoadFromFile(res.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kc.AuthInfos["calico"].Token; got != "tok-123" {
+		t.Errorf("token %q, want the pod's own", got)
+	}
+}
+
+func TestInstall_ErrorsNameTheSettingAndWriteNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(*Config)
+		tokens tokenGetter // nil: the real TokenSource (fails before any request)
 		want   string
 	}{
-		{"no template", func(c *Config) { c.NetworkConfig = "" }, "CNI_NETWORK_CONFIG is not set"},
-		{"unknown placeholder", func(c *Config) { c.NetworkConfig = strings.Replace(template, "__LOG_LEVEL__", "__LOGLEVEL__", 1) }, "__LOGLEVEL__"},
-		{"not JSON", func(c *Config) { c.NetworkConfig = strings.Replace(template, "__CNI_MTU__", `"__CNI_MTU__`, 1) }, "not valid JSON"},
-		{"no plugins in a conflist", func(c *Config) { c.NetworkConfig = `{"name":"n","type":"calico"}` }, `no "plugins" list`},
-		{"no name", func(c *Config) { c.NetworkConfig = `{"plugins":[{"type":"calico"}]}` }, `no "name"`},
-		{"conf name with a path", func(c *Config) { c.ConfName = "../10-calico.conflist" }, "not a file name"},
-		{"conf name kubelet ignores", func(c *Config) { c.ConfName = "10-calico.yaml" }, "only loads"},
-		{"no host bin dir", func(c *Config) { c.HostBinDirs = []string{filepath.Join(t.TempDir(), "missing")} }, "mount the host's /opt/cni/bin"},
-		{"no token", func(c *Config) { os.Remove(filepath.Join(c.ServiceAccountDir, "token")) }, "service account token"},
-		{"no CA", func(c *Config) { os.Remove(filepath.Join(c.ServiceAccountDir, "ca.crt")) }, "ca.crt is missing"},
+		{"no template", func(c *Config) { c.NetworkConfig = "" }, cniToken, "CNI_NETWORK_CONFIG is not set"},
+		{"unknown placeholder", func(c *Config) { c.NetworkConfig = strings.Replace(template, "__LOG_LEVEL__", "__LOGLEVEL__", 1) }, cniToken, "__LOGLEVEL__"},
+		{"not JSON", func(c *Config) { c.NetworkConfig = strings.Replace(template, "__CNI_MTU__", `"__CNI_MTU__`, 1) }, cniToken, "not valid JSON"},
+		{"no plugins in a conflist", func(c *Config) { c.NetworkConfig = `{"name":"n","type":"calico"}` }, cniToken, `no "plugins" list`},
+		{"no name", func(c *Config) { c.NetworkConfig = `{"plugins":[{"type":"calico"}]}` }, cniToken, `no "name"`},
+		{"conf name with a path", func(c *Config) { c.ConfName = "../10-calico.conflist" }, cniToken, "not a file name"},
+		{"conf name kubelet ignores", func(c *Config) { c.ConfName = "10-calico.yaml" }, cniToken, "only loads"},
+		{"no host bin dir", func(c *Config) { c.HostBinDirs = []string{filepath.Join(t.TempDir(), "missing")} }, cniToken, "mount the host's /opt/cni/bin"},
+		{"no token", func(c *Config) { os.Remove(filepath.Join(c.ServiceAccountDir, "token")) }, nil, "service account token"},
+		{"no CA", func(c *Config) { os.Remove(filepath.Join(c.ServiceAccountDir, "ca.crt")) }, nil, "ca.crt is missing"},
+		{"no namespace", func(c *Config) { os.Remove(filepath.Join(c.ServiceAccountDir, "namespace")) }, nil, "the pod's namespace"},
+		{"token request refused", func(*Config) {}, fakeTokens{err: errors.New("serviceaccounts \"calico-cni-plugin\" is forbidden")}, "is forbidden"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := layout(t)
 			tc.change(&cfg)
-			_, err := Install(cfg)
+			_, err := install(context.Background(), cfg, tc.tokens)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to mention %q", err, tc.want)
 			}
 			if _, err := os.Stat(filepath.Join(cfg.HostNetDir, cfg.ConfName)); err == nil {
 				t.Error("a conflist was written although the install failed")
 			}
+			if _, err := os.Stat(filepath.Join(cfg.HostNetDir, DefaultKubeconfigName)); err == nil {
+				t.Error("a kubeconfig was written although the install failed")
+			}
 		})
+	}
+	// Bad input is refused before anything reaches the host.
+	cfg := layout(t)
+	cfg.NetworkConfig = strings.Replace(template, "__LOG_LEVEL__", "__LOGLEVEL__", 1)
+	if _, err := install(context.Background(), cfg, cniToken); err == nil {
+		t.Fatal("bad template accepted")
+	}
+	if _, err := os.Stat(filepath.Join(cfg.HostBinDirs[0], "calico")); err == nil {
+		t.Error("binaries were installed although the template is bad")
 	}
 }
 
@@ -227,14 +309,23 @@ func TestFromEnv_DefaultsAndBadValues(t *testing.T) {
 		t.Errorf("CNI_MTU=0 (auto, Calico's veth_mtu default): %v %d", err, auto.MTU)
 	}
 	if cfg.ConfName != "10-calico.conflist" || cfg.CNINetDir != "/etc/cni/net.d" || cfg.MTU != 1500 ||
-		!cfg.UpdateBinaries || cfg.ServiceProtocol != "https" || cfg.HostBinDirs[0] != "/host/opt/cni/bin" {
+		!cfg.UpdateBinaries || cfg.ServiceProtocol != "https" || cfg.HostBinDirs[0] != "/host/opt/cni/bin" ||
+		cfg.CNIServiceAccount != "calico-cni-plugin" || cfg.TokenRefreshInterval != 0 {
 		t.Errorf("defaults %+v", cfg)
+	}
+	set, err := FromEnv(func(k string) string {
+		return map[string]string{"KUBERNETES_NODE_NAME": "n", "CALICO_CNI_SERVICE_ACCOUNT": "canal", "CNI_TOKEN_REFRESH_INTERVAL": "90m"}[k]
+	})
+	if err != nil || set.CNIServiceAccount != "canal" || set.TokenRefreshInterval != 90*time.Minute {
+		t.Errorf("CALICO_CNI_SERVICE_ACCOUNT/CNI_TOKEN_REFRESH_INTERVAL: %v %q %v", err, set.CNIServiceAccount, set.TokenRefreshInterval)
 	}
 	for _, tc := range []struct{ k, v, want string }{
 		{"CNI_MTU", "big", "CNI_MTU"},
 		{"CNI_MTU", "20", "CNI_MTU"},
 		{"CNI_MTU", "-1", "CNI_MTU"},
 		{"UPDATE_CNI_BINARIES", "maybe", "UPDATE_CNI_BINARIES"},
+		{"CNI_TOKEN_REFRESH_INTERVAL", "6", "CNI_TOKEN_REFRESH_INTERVAL"},
+		{"CNI_TOKEN_REFRESH_INTERVAL", "-1h", "CNI_TOKEN_REFRESH_INTERVAL"},
 		{"CNI_NETWORK_CONFIG_FILE", "/nonexistent/x", "CNI_NETWORK_CONFIG_FILE"},
 	} {
 		_, err := FromEnv(func(k string) string {

@@ -11,24 +11,14 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-type kubeconfig struct {
-	path  string
-	token string
-}
-
 // writeKubeconfig writes the CNI plugin's kubeconfig: the API server from
-// KUBERNETES_SERVICE_HOST/PORT, the pod's service-account token and CA.
-// The token is embedded (as Calico does), so the file is 0600.
-func writeKubeconfig(cfg Config) (*kubeconfig, error) {
-	tokenPath := filepath.Join(cfg.ServiceAccountDir, "token")
-	tok, err := os.ReadFile(tokenPath)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig for the CNI plugin: service account token: %w; "+
-			"run install-cni with a service account (automountServiceAccountToken must not be false)", err)
-	}
-	token := strings.TrimSpace(string(tok))
+// KUBERNETES_SERVICE_HOST/PORT, the pod's CA and token (the CNI service
+// account's, see TokenSource). The token is embedded (as Calico does), so
+// the file is 0600; it is replaced by a rename, so the plugin, run by the
+// kubelet at any moment, reads either the old or the new file whole.
+func writeKubeconfig(cfg Config, token string) (string, error) {
 	if token == "" {
-		return nil, fmt.Errorf("kubeconfig for the CNI plugin: %s is empty", tokenPath)
+		return "", fmt.Errorf("kubeconfig for the CNI plugin: empty token")
 	}
 	cluster := &clientcmdapi.Cluster{Server: serverURL(cfg)}
 	ca, err := os.ReadFile(filepath.Join(cfg.ServiceAccountDir, "ca.crt"))
@@ -37,9 +27,9 @@ func writeKubeconfig(cfg Config) (*kubeconfig, error) {
 		cluster.CertificateAuthorityData = ca
 	case os.IsNotExist(err):
 		// No CA mounted: the plugin would not trust the API server.
-		return nil, fmt.Errorf("kubeconfig for the CNI plugin: %s/ca.crt is missing; mount the service account's CA", cfg.ServiceAccountDir)
+		return "", fmt.Errorf("kubeconfig for the CNI plugin: %s/ca.crt is missing; mount the service account's CA", cfg.ServiceAccountDir)
 	default:
-		return nil, fmt.Errorf("kubeconfig for the CNI plugin: %w", err)
+		return "", fmt.Errorf("kubeconfig for the CNI plugin: %w", err)
 	}
 	c := clientcmdapi.NewConfig()
 	c.Clusters["local"] = cluster
@@ -48,13 +38,14 @@ func writeKubeconfig(cfg Config) (*kubeconfig, error) {
 	c.CurrentContext = "calico-context"
 	data, err := clientcmd.Write(*c)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig for the CNI plugin: %w", err)
+		return "", fmt.Errorf("kubeconfig for the CNI plugin: %w", err)
 	}
 	path := filepath.Join(cfg.HostNetDir, DefaultKubeconfigName)
 	if err := writeAtomic(path, data, 0o600); err != nil {
-		return nil, fmt.Errorf("write kubeconfig for the CNI plugin: %w", err)
+		return "", fmt.Errorf("write kubeconfig for the CNI plugin: %w; the host's %s must be mounted read-write at %s",
+			err, cfg.CNINetDir, cfg.HostNetDir)
 	}
-	return &kubeconfig{path: path, token: token}, nil
+	return path, nil
 }
 
 // serverURL joins protocol, host and port; IPv6 hosts get brackets.
