@@ -4,18 +4,19 @@ import (
 	"net/netip"
 	"sort"
 
-	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
+// inputs are the calc updates the blackhole manager uses: the block routes
+// (this node's affine blocks) and InSync (before it nothing is removed).
+const inputs = routeinput.Routes | routeinput.InSync
+
 // localBlocks returns the sorted, masked CIDRs of the blocks affine to
-// node among routes (IPv4 and IPv6). Unparseable CIDRs are skipped: the
-// calc graph only sends CIDRs it parsed.
-func localBlocks(node string, routes map[string]calc.Route) []netip.Prefix {
+// this node (IPv4 and IPv6). Unparseable CIDRs are skipped: the calc graph
+// only sends CIDRs it parsed.
+func localBlocks(in *routeinput.Input) []netip.Prefix {
 	var out []netip.Prefix
-	for _, r := range routes {
-		if r.Type != calc.RouteLocalBlock || r.Node != node {
-			continue
-		}
+	for r := range in.LocalBlocks() {
 		p, err := netip.ParsePrefix(r.Dst)
 		if err != nil {
 			continue

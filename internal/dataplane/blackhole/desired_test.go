@@ -39,20 +39,20 @@ func TestLocalBlocks(t *testing.T) {
 func TestOnUpdate_RemoveAndIgnored(t *testing.T) {
 	m := New(Config{NodeName: "node1"})
 	m.OnUpdate(calc.RouteUpdate{Route: calc.Route{Dst: "10.244.1.0/26", Node: "node1", Type: calc.RouteLocalBlock}})
-	m.dirty = false
+	_ = m.in.ApplyIfDirty(func() error { return nil }) // as after a successful Apply
 	m.OnUpdate(calc.VTEPRemove{Node: "node2"})
-	if m.dirty {
+	if m.in.Dirty() {
 		t.Fatal("an update the manager does not use marked it dirty")
 	}
 	m.OnUpdate(calc.RouteRemove{Dst: "10.244.1.0/26"})
-	if !m.dirty || len(m.Wanted()) != 0 {
-		t.Fatalf("after RouteRemove: dirty=%v wanted=%v, want dirty and none", m.dirty, m.Wanted())
+	if !m.in.Dirty() || len(m.Wanted()) != 0 {
+		t.Fatalf("after RouteRemove: dirty=%v wanted=%v, want dirty and none", m.in.Dirty(), m.Wanted())
 	}
-	if m.inSync {
+	if m.in.InSync() {
 		t.Fatal("inSync before InSync")
 	}
 	m.OnUpdate(calc.InSync{})
-	if !m.inSync {
+	if !m.in.InSync() {
 		t.Fatal("InSync not recorded")
 	}
 }

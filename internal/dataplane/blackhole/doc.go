@@ -13,9 +13,10 @@
 // Ownership: only proto-80 blackhole routes in the main table are ours. One
 // no local block wants is removed, but only after the calc graph's InSync.
 //
-// Allowed imports: the standard library, internal/calc and
+// Allowed imports: the standard library, internal/calc,
+// internal/dataplane/routeinput (the recorded calc input) and
 // github.com/vishvananda/netlink (+ netns in tests).
 //
-//	calc RouteUpdate/RouteRemove/InSync ─► Manager.OnUpdate ─► wanted blocks
+//	calc RouteUpdate/RouteRemove/InSync ─► Manager.OnUpdate ─► routeinput.Input ─► wanted blocks
 //	Manager.Apply ─► read main table (netlink) ─► add missing, remove stale
 package blackhole

@@ -1,6 +1,7 @@
 package blackhole
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -42,11 +44,9 @@ type Stats struct {
 // blocks. OnUpdate, Apply and Resync must be called from one goroutine
 // (Felix's loop).
 type Manager struct {
-	cfg    Config
-	h      *netlink.Handle
-	routes map[string]calc.Route // by Dst, as the calc graph keys them
-	inSync bool
-	dirty  bool
+	cfg Config
+	h   *netlink.Handle
+	in  *routeinput.Input // block routes, InSync
 	// programmed holds the routes the last successful Apply left in the
 	// kernel; one missing later is drift.
 	programmed map[netip.Prefix]bool
@@ -55,47 +55,32 @@ type Manager struct {
 
 // New builds a Manager; nothing touches the kernel before Apply.
 func New(cfg Config) *Manager {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	h := cfg.Handle
-	if h == nil {
-		h = &netlink.Handle{} // zero Handle: per-call sockets in the current namespace
-	}
-	return &Manager{cfg: cfg, h: h, routes: map[string]calc.Route{}, programmed: map[netip.Prefix]bool{}}
+	cfg.Log = cmp.Or(cfg.Log, slog.Default())
+	return &Manager{cfg: cfg,
+		h:          cmp.Or(cfg.Handle, &netlink.Handle{}), // zero Handle: per-call sockets in the current namespace
+		in:         routeinput.New(cfg.NodeName, inputs),
+		programmed: map[netip.Prefix]bool{}}
 }
 
 // OnUpdate records one calc update; the ones it does not use are ignored.
-func (m *Manager) OnUpdate(u calc.Update) {
-	switch u := u.(type) {
-	case calc.RouteUpdate:
-		m.routes[u.Route.Dst] = u.Route
-	case calc.RouteRemove:
-		delete(m.routes, u.Dst)
-	case calc.InSync:
-		m.inSync = true
-	default:
-		return
-	}
-	m.dirty = true
-}
+func (m *Manager) OnUpdate(u calc.Update) { m.in.Record(u) }
 
 // Wanted returns the blocks the next Apply blackholes (sorted).
-func (m *Manager) Wanted() []netip.Prefix { return localBlocks(m.cfg.NodeName, m.routes) }
+func (m *Manager) Wanted() []netip.Prefix { return localBlocks(m.in) }
 
 // Stats returns the counters so far.
 func (m *Manager) Stats() Stats { return m.stats }
 
 // Resync makes the next Apply re-read and repair the kernel state.
-func (m *Manager) Resync() { m.dirty = true }
+func (m *Manager) Resync() { m.in.MarkDirty() }
 
 // Apply reconciles the main table with the wanted blackholes, changing only
 // what differs. It does nothing when no update arrived since the last
 // success.
-func (m *Manager) Apply(ctx context.Context) error {
-	if !m.dirty {
-		return nil
-	}
+func (m *Manager) Apply(ctx context.Context) error { return m.in.ApplyIfDirty(m.reconcile) }
+
+// reconcile syncs both families and records what is left programmed.
+func (m *Manager) reconcile() error {
 	want := map[netip.Prefix]bool{}
 	for _, p := range m.Wanted() {
 		want[p] = true
@@ -111,7 +96,6 @@ func (m *Manager) Apply(ctx context.Context) error {
 	}
 	m.programmed = programmed
 	m.stats.Foreign = foreign
-	m.dirty = false
 	return nil
 }
 
@@ -132,7 +116,7 @@ func (m *Manager) syncFamily(family int, want, programmed map[netip.Prefix]bool)
 		}
 		if isOurs(r) {
 			if !want[dst] {
-				if !m.inSync {
+				if !m.in.InSync() {
 					continue // the datastore may not have re-sent the block yet
 				}
 				m.cfg.Log.Info("removing blackhole route of a block no longer affine to this node", "block", dst)

@@ -7,25 +7,13 @@ import (
 
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/testutil"
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // newNode returns a node namespace and a manager programming it.
 func newNode(t *testing.T) (*testutil.Netns, *Manager) {
 	t.Helper()
 	ns := testutil.NewNetns(t, "blackhole")
-	h, err := netns.GetFromName(ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	nh, err := netlink.NewHandleAt(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nh.Close)
-	return ns, New(Config{NodeName: "node1", Handle: nh})
+	return ns, New(Config{NodeName: "node1", Handle: ns.Netlink(t)})
 }
 
 func apply(t *testing.T, m *Manager, us ...calc.Update) {

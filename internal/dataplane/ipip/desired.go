@@ -5,6 +5,7 @@ import (
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
 const (
@@ -27,13 +28,9 @@ type Device struct {
 	ParentIP netip.Addr
 }
 
-// input is what the manager has recorded from calc updates.
-type input struct {
-	node   string
-	vteps  map[string]calc.VTEP
-	pools  map[string]calc.Pool
-	config *v3.FelixConfigurationSpec
-}
+// inputs are the calc updates IPIP uses: this node's VTEP (tunnel and
+// parent address), the pools' ipipMode and the config (ipipEnabled, ipipMTU).
+const inputs = routeinput.VTEPs | routeinput.Pools | routeinput.Config
 
 // InUse reports whether a pool needs IPIP: an IPv4 pool with ipipMode
 // Always or CrossSubnet (disabled pools count: their workloads remain).
@@ -48,13 +45,10 @@ func InUse(p calc.Pool) bool {
 // computeDesired returns tunl0's desired state, or nil when IPIP is not in
 // use on this node (no IPIP pool, or ipipEnabled=false; ipipEnabled=true
 // forces it on).
-func computeDesired(in input) *Device {
-	enabled := false
-	for _, p := range in.pools {
-		enabled = enabled || InUse(p)
-	}
+func computeDesired(in *routeinput.Input) *Device {
+	enabled := in.AnyPool(InUse)
 	dev := &Device{}
-	if c := in.config; c != nil {
+	if c := in.Config(); c != nil {
 		if c.IPIPEnabled != nil {
 			enabled = *c.IPIPEnabled
 		}
@@ -65,7 +59,7 @@ func computeDesired(in input) *Device {
 	if !enabled {
 		return nil
 	}
-	if me, ok := in.vteps[in.node]; ok {
+	if me, ok := in.LocalVTEP(); ok {
 		if a, err := netip.ParseAddr(me.IPIPv4Addr); err == nil && a.Is4() {
 			dev.Addr = a
 		}

@@ -7,6 +7,7 @@ import (
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
 func TestComputeDesired(t *testing.T) {
@@ -41,12 +42,15 @@ func TestComputeDesired(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := input{node: "node-a", vteps: map[string]calc.VTEP{}, pools: map[string]calc.Pool{}, config: tc.config}
+			in := routeinput.New("node-a", inputs)
+			if tc.config != nil {
+				in.Record(calc.ConfigUpdate{Config: tc.config})
+			}
 			for i, p := range tc.pools {
-				in.pools[string(rune('a'+i))] = p
+				in.Record(calc.IPPoolUpdate{Name: string(rune('a' + i)), Pool: p})
 			}
 			for _, v := range tc.vteps {
-				in.vteps[v.Node] = v
+				in.Record(calc.VTEPUpdate{VTEP: v})
 			}
 			if got := computeDesired(in); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)

@@ -1,6 +1,7 @@
 package ipip
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
 // ErrNoIPIPModule is wrapped by Apply's error when the kernel cannot create
@@ -31,69 +33,39 @@ type Config struct {
 // Manager converges tunl0 to what the calc updates describe. OnUpdate and
 // Apply must be called from one goroutine (Felix's loop).
 type Manager struct {
-	cfg     Config
-	h       *netlink.Handle
-	in      input
-	desired *Device
-	dirty   bool
+	cfg Config
+	h   *netlink.Handle
+	in  *routeinput.Input // this node's VTEP, the pools, the config
 }
 
 // New builds a Manager; nothing touches the kernel before Apply.
 func New(cfg Config) *Manager {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	h := cfg.Handle
-	if h == nil {
-		h = &netlink.Handle{} // per-call sockets in the current namespace
-	}
-	return &Manager{cfg: cfg, h: h, in: input{node: cfg.NodeName, vteps: map[string]calc.VTEP{}, pools: map[string]calc.Pool{}}}
+	cfg.Log = cmp.Or(cfg.Log, slog.Default())
+	return &Manager{cfg: cfg,
+		h:  cmp.Or(cfg.Handle, &netlink.Handle{}), // zero Handle: per-call sockets in the current namespace
+		in: routeinput.New(cfg.NodeName, inputs)}
 }
 
 // OnUpdate records one calc update; the ones IPIP does not use are ignored.
-func (m *Manager) OnUpdate(u calc.Update) {
-	switch u := u.(type) {
-	case calc.VTEPUpdate:
-		m.in.vteps[u.VTEP.Node] = u.VTEP
-	case calc.VTEPRemove:
-		delete(m.in.vteps, u.Node)
-	case calc.IPPoolUpdate:
-		m.in.pools[u.Name] = u.Pool
-	case calc.IPPoolRemove:
-		delete(m.in.pools, u.Name)
-	case calc.ConfigUpdate:
-		m.in.config = u.Config
-	default:
-		return
-	}
-	m.desired = computeDesired(m.in)
-	m.dirty = true
-}
+// The desired state is derived from the input when needed, once per Apply
+// rather than once per update of a batch.
+func (m *Manager) OnUpdate(u calc.Update) { m.in.Record(u) }
 
 // Desired returns the device the next Apply converges to (nil: IPIP not
 // in use).
-func (m *Manager) Desired() *Device { return m.desired }
+func (m *Manager) Desired() *Device { return computeDesired(m.in) }
 
 // Resync makes the next Apply re-read and repair the kernel state.
-func (m *Manager) Resync() { m.dirty = true }
+func (m *Manager) Resync() { m.in.MarkDirty() }
 
 // Apply reconciles tunl0 with the desired state, changing only what
 // differs; it does nothing when no update arrived since the last success.
 // When IPIP is not in use, our address is removed from an existing tunl0
 // (the kernel's fallback device itself cannot be deleted).
-func (m *Manager) Apply(ctx context.Context) error {
-	if !m.dirty {
-		return nil
-	}
-	if err := m.reconcile(); err != nil {
-		return err
-	}
-	m.dirty = false
-	return nil
-}
+func (m *Manager) Apply(ctx context.Context) error { return m.in.ApplyIfDirty(m.reconcile) }
 
 func (m *Manager) reconcile() error {
-	d := m.desired
+	d := m.Desired()
 	link, err := m.h.LinkByName(DeviceName)
 	var notFound netlink.LinkNotFoundError
 	if err != nil && !errors.As(err, &notFound) {

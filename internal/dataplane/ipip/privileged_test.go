@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/testutil"
@@ -34,21 +31,11 @@ func TestPrivilegedManager_ConfiguresTunl0(t *testing.T) {
 	testutil.Veth(t, node, "eth0", peer, "eth0")
 	node.IP(t, "link", "set", "eth0", "mtu", "1400")
 	node.IP(t, "addr", "add", "198.18.0.11/24", "dev", "eth0")
-	nsh, err := netns.GetFromName(node.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nsh.Close()
-	h, err := netlink.NewHandleAt(nsh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
 
-	m := New(Config{NodeName: "node-a", Handle: h})
+	m := New(Config{NodeName: "node-a", Handle: node.Netlink(t)})
 	m.OnUpdate(calc.VTEPUpdate{VTEP: calc.VTEP{Node: "node-a", ParentIPv4: "198.18.0.11", IPIPv4Addr: "10.244.0.1"}})
 	m.OnUpdate(calc.IPPoolUpdate{Name: "default", Pool: calc.Pool{CIDR: "10.244.0.0/16", IPIPMode: v3.IPIPModeAlways}})
-	err = m.Apply(context.Background())
+	err := m.Apply(context.Background())
 	requireIPIP(t, err)
 	if err != nil {
 		t.Fatal(err)
@@ -74,19 +61,9 @@ func TestPrivilegedManager_ConfiguresTunl0(t *testing.T) {
 func TestPrivilegedManager_NoIPIPModuleIsReported(t *testing.T) {
 	testutil.RequireRoot(t)
 	node := testutil.NewNetns(t, "ipipno")
-	nsh, err := netns.GetFromName(node.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nsh.Close()
-	h, err := netlink.NewHandleAt(nsh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	m := New(Config{NodeName: "node-a", Handle: h})
+	m := New(Config{NodeName: "node-a", Handle: node.Netlink(t)})
 	m.OnUpdate(calc.IPPoolUpdate{Name: "default", Pool: calc.Pool{CIDR: "10.244.0.0/16", IPIPMode: v3.IPIPModeAlways}})
-	err = m.Apply(context.Background())
+	err := m.Apply(context.Background())
 	if err == nil {
 		t.Skip("this kernel has ipip; the no-module path cannot be exercised here")
 	}

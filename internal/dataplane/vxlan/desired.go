@@ -6,6 +6,7 @@ import (
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
 // Calico's defaults for the IPv4 VXLAN device.
@@ -70,21 +71,27 @@ func needsEncap(r calc.Route) bool {
 	return false
 }
 
-// input is what the manager has recorded from calc updates.
-type input struct {
-	node   string
-	vteps  map[string]calc.VTEP
-	routes map[string]calc.Route
-	pools  map[string]calc.Pool
-	config *v3.FelixConfigurationSpec
+// inputs are the calc updates VXLAN uses: the VTEPs (this node's device,
+// the other nodes' neighbours), the remote block routes, the pools'
+// vxlanMode and the config (vxlanEnabled, VNI, port, MTU).
+const inputs = routeinput.VTEPs | routeinput.Routes | routeinput.Pools | routeinput.Config
+
+// inUse reports whether a pool needs VXLAN: an IPv4 pool with vxlanMode
+// Always or CrossSubnet.
+func inUse(p calc.Pool) bool {
+	if p.VXLANMode != v3.VXLANModeAlways && p.VXLANMode != v3.VXLANModeCrossSubnet {
+		return false
+	}
+	pp, err := netip.ParsePrefix(p.CIDR)
+	return err == nil && pp.Addr().Is4()
 }
 
 // computeDesired derives the desired state. VXLAN is in use when some pool
 // has VXLAN on (or vxlanEnabled forces it) and this node has a complete
 // IPv4 VTEP; vxlanEnabled=false turns it off.
-func computeDesired(in input) Desired {
+func computeDesired(in *routeinput.Input) Desired {
 	var d Desired
-	me, ok := in.vteps[in.node]
+	me, ok := in.LocalVTEP()
 	if !ok {
 		return d
 	}
@@ -93,16 +100,9 @@ func computeDesired(in input) Desired {
 	if err1 != nil || err2 != nil || me.MAC == "" || !addr.Is4() {
 		return d
 	}
-	enabled := false
-	for _, p := range in.pools {
-		if p.VXLANMode == v3.VXLANModeAlways || p.VXLANMode == v3.VXLANModeCrossSubnet {
-			if pp, err := netip.ParsePrefix(p.CIDR); err == nil && pp.Addr().Is4() {
-				enabled = true
-			}
-		}
-	}
+	enabled := in.AnyPool(inUse)
 	dev := &Device{VNI: DefaultVNI, Port: DefaultPort, Local: local, Addr: addr, MAC: me.MAC}
-	if c := in.config; c != nil {
+	if c := in.Config(); c != nil {
 		if c.VXLANEnabled != nil {
 			enabled = *c.VXLANEnabled
 		}
@@ -121,20 +121,17 @@ func computeDesired(in input) Desired {
 	}
 	d.Device = dev
 	tunnelOf := map[string]netip.Addr{}
-	for node, v := range in.vteps {
-		if node == in.node {
-			continue
-		}
+	for v := range in.RemoteVTEPs() {
 		tip, err1 := netip.ParseAddr(v.IPv4Addr)
 		nip, err2 := netip.ParseAddr(v.ParentIPv4)
 		if err1 != nil || err2 != nil || v.MAC == "" || !tip.Is4() || !nip.Is4() {
 			continue
 		}
-		tunnelOf[node] = tip
+		tunnelOf[v.Node] = tip
 		d.Neighbours = append(d.Neighbours, Neighbour{TunnelIP: tip, MAC: v.MAC, NodeIP: nip})
 	}
-	for _, r := range in.routes {
-		if r.Type != calc.RouteRemoteBlock || r.Node == in.node || !needsEncap(r) {
+	for r := range in.RemoteBlocks() {
+		if !needsEncap(r) {
 			continue
 		}
 		dst, err := netip.ParsePrefix(r.Dst)

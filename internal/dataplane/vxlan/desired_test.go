@@ -5,10 +5,20 @@ import (
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 )
 
 func vtep(node, tunnel, mac, parent string) calc.VTEP {
 	return calc.VTEP{Node: node, IPv4Addr: tunnel, MAC: mac, ParentIPv4: parent}
+}
+
+// record returns node's input after the updates.
+func record(node string, us ...calc.Update) *routeinput.Input {
+	in := routeinput.New(node, inputs)
+	for _, u := range us {
+		in.Record(u)
+	}
+	return in
 }
 
 func TestComputeDesired_EncapDecision(t *testing.T) {
@@ -36,14 +46,13 @@ func TestComputeDesired_EncapDecision(t *testing.T) {
 				owner = "a"
 			}
 			p := pool(c.mode)
-			in := input{node: "a",
-				vteps: map[string]calc.VTEP{
-					"a": vtep("a", "10.66.0.1", "66:00:00:00:00:01", "198.18.0.1"),
-					"b": vtep("b", "10.66.0.2", "66:00:00:00:00:02", "198.18.1.2"),
-				},
-				pools:  map[string]calc.Pool{"p": *p, "on": *pool(v3.VXLANModeAlways)},
-				routes: map[string]calc.Route{"10.65.1.0/26": {Dst: "10.65.1.0/26", Type: c.typ, Node: owner, NodeIP: "198.18.1.2", SameSubnet: c.sameSubnet, Pool: p}},
-			}
+			in := record("a",
+				calc.VTEPUpdate{VTEP: vtep("a", "10.66.0.1", "66:00:00:00:00:01", "198.18.0.1")},
+				calc.VTEPUpdate{VTEP: vtep("b", "10.66.0.2", "66:00:00:00:00:02", "198.18.1.2")},
+				calc.IPPoolUpdate{Name: "p", Pool: *p},
+				calc.IPPoolUpdate{Name: "on", Pool: *pool(v3.VXLANModeAlways)},
+				calc.RouteUpdate{Route: calc.Route{Dst: "10.65.1.0/26", Type: c.typ, Node: owner, NodeIP: "198.18.1.2", SameSubnet: c.sameSubnet, Pool: p}},
+			)
 			d := computeDesired(in)
 			if d.Device == nil {
 				t.Fatal("device not desired although a VXLAN pool exists and node a has a VTEP")
@@ -63,44 +72,41 @@ func TestComputeDesired_EncapDecision(t *testing.T) {
 
 func TestComputeDesired_DeviceSettings(t *testing.T) {
 	mtu, vni, port, off := 1400, 7, 8472, false
-	base := func() input {
-		return input{node: "a",
-			vteps: map[string]calc.VTEP{"a": vtep("a", "10.66.0.1", "66:00:00:00:00:01", "198.18.0.1")},
-			pools: map[string]calc.Pool{"p": {CIDR: "10.65.0.0/16", VXLANMode: v3.VXLANModeCrossSubnet}},
-		}
+	// base: node a has a VTEP and a CrossSubnet pool exists; more updates follow.
+	base := func(node string, more ...calc.Update) *routeinput.Input {
+		return record(node, append([]calc.Update{
+			calc.VTEPUpdate{VTEP: vtep("a", "10.66.0.1", "66:00:00:00:00:01", "198.18.0.1")},
+			calc.IPPoolUpdate{Name: "p", Pool: calc.Pool{CIDR: "10.65.0.0/16", VXLANMode: v3.VXLANModeCrossSubnet}},
+		}, more...)...)
 	}
 	t.Run("defaults", func(t *testing.T) {
-		d := computeDesired(base())
+		d := computeDesired(base("a"))
 		if d.Device == nil || d.Device.VNI != 4096 || d.Device.Port != 4789 || d.Device.MTU != 0 ||
 			d.Device.Addr.String() != "10.66.0.1" || d.Device.Local.String() != "198.18.0.1" {
 			t.Fatalf("device = %+v, want VNI 4096 port 4789 MTU auto addr 10.66.0.1 local 198.18.0.1", d.Device)
 		}
 	})
 	t.Run("config overrides", func(t *testing.T) {
-		in := base()
-		in.config = &v3.FelixConfigurationSpec{VXLANMTU: &mtu, VXLANVNI: &vni, VXLANPort: &port}
+		in := base("a", calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{VXLANMTU: &mtu, VXLANVNI: &vni, VXLANPort: &port}})
 		d := computeDesired(in)
 		if d.Device == nil || d.Device.VNI != 7 || d.Device.Port != 8472 || d.Device.MTU != 1400 {
 			t.Fatalf("device = %+v, want VNI 7 port 8472 MTU 1400", d.Device)
 		}
 	})
 	t.Run("disabled by config", func(t *testing.T) {
-		in := base()
-		in.config = &v3.FelixConfigurationSpec{VXLANEnabled: &off}
+		in := base("a", calc.ConfigUpdate{Config: &v3.FelixConfigurationSpec{VXLANEnabled: &off}})
 		if d := computeDesired(in); d.Device != nil {
 			t.Fatalf("device = %+v, want none with vxlanEnabled=false", d.Device)
 		}
 	})
 	t.Run("no vxlan pool", func(t *testing.T) {
-		in := base()
-		in.pools = map[string]calc.Pool{"p": {CIDR: "10.65.0.0/16", VXLANMode: v3.VXLANModeNever}}
+		in := base("a", calc.IPPoolUpdate{Name: "p", Pool: calc.Pool{CIDR: "10.65.0.0/16", VXLANMode: v3.VXLANModeNever}})
 		if d := computeDesired(in); d.Device != nil {
 			t.Fatalf("device = %+v, want none without a VXLAN pool", d.Device)
 		}
 	})
 	t.Run("no local vtep", func(t *testing.T) {
-		in := base()
-		in.node = "z"
+		in := base("z")
 		if d := computeDesired(in); d.Device != nil {
 			t.Fatalf("device = %+v, want none when this node has no VTEP", d.Device)
 		}

@@ -8,10 +8,11 @@
 // proto 80". It touches nothing but vxlan.calico and proto-80 routes on it.
 // IPv4 only for now (vxlan-v6.calico is not managed).
 //
-// Allowed imports: the standard library, api/v3, internal/calc and
+// Allowed imports: the standard library, api/v3, internal/calc,
+// internal/dataplane/routeinput (the recorded calc input) and
 // github.com/vishvananda/netlink (+ netns in tests).
 //
-//	calc batch ─► Manager.OnUpdate ─► desired state (pure: computeDesired)
+//	calc batch ─► Manager.OnUpdate ─► routeinput.Input ─► desired state (pure: computeDesired)
 //	                                         │
 //	Manager.Apply ─► read kernel (netlink) ──┴─► minimal add/replace/delete
 package vxlan

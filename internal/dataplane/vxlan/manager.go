@@ -1,6 +1,7 @@
 package vxlan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -27,71 +29,36 @@ type Config struct {
 // routes to what the calc updates describe. OnUpdate and Apply must be
 // called from one goroutine (Felix's loop).
 type Manager struct {
-	cfg     Config
-	h       *netlink.Handle
-	in      input
-	desired Desired
-	dirty   bool
+	cfg Config
+	h   *netlink.Handle
+	in  *routeinput.Input // VTEPs, remote block routes, pools, config
 }
 
 // New builds a Manager; nothing touches the kernel before Apply.
 func New(cfg Config) *Manager {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	h := cfg.Handle
-	if h == nil {
-		h = &netlink.Handle{} // zero Handle: per-call sockets in the current namespace
-	}
-	return &Manager{cfg: cfg, h: h, in: input{node: cfg.NodeName,
-		vteps: map[string]calc.VTEP{}, routes: map[string]calc.Route{}, pools: map[string]calc.Pool{}}}
+	cfg.Log = cmp.Or(cfg.Log, slog.Default())
+	return &Manager{cfg: cfg,
+		h:  cmp.Or(cfg.Handle, &netlink.Handle{}), // zero Handle: per-call sockets in the current namespace
+		in: routeinput.New(cfg.NodeName, inputs)}
 }
 
 // OnUpdate records one calc update; the ones VXLAN does not use are ignored.
-func (m *Manager) OnUpdate(u calc.Update) {
-	switch u := u.(type) {
-	case calc.VTEPUpdate:
-		m.in.vteps[u.VTEP.Node] = u.VTEP
-	case calc.VTEPRemove:
-		delete(m.in.vteps, u.Node)
-	case calc.RouteUpdate:
-		m.in.routes[u.Route.Dst] = u.Route
-	case calc.RouteRemove:
-		delete(m.in.routes, u.Dst)
-	case calc.IPPoolUpdate:
-		m.in.pools[u.Name] = u.Pool
-	case calc.IPPoolRemove:
-		delete(m.in.pools, u.Name)
-	case calc.ConfigUpdate:
-		m.in.config = u.Config
-	default:
-		return
-	}
-	m.desired = computeDesired(m.in)
-	m.dirty = true
-}
+// The desired state is derived from the input when needed, once per Apply
+// rather than once per update of a batch.
+func (m *Manager) OnUpdate(u calc.Update) { m.in.Record(u) }
 
 // Desired returns the state the next Apply converges to (read-only).
-func (m *Manager) Desired() Desired { return m.desired }
+func (m *Manager) Desired() Desired { return computeDesired(m.in) }
 
 // Apply reconciles the kernel with the desired state, changing only what
 // differs. It does nothing when no update arrived since the last success.
-func (m *Manager) Apply(ctx context.Context) error {
-	if !m.dirty {
-		return nil
-	}
-	if err := m.reconcile(); err != nil {
-		return err
-	}
-	m.dirty = false
-	return nil
-}
+func (m *Manager) Apply(ctx context.Context) error { return m.in.ApplyIfDirty(m.reconcile) }
 
 // Resync makes the next Apply re-read and repair the kernel state.
-func (m *Manager) Resync() { m.dirty = true }
+func (m *Manager) Resync() { m.in.MarkDirty() }
 
 func (m *Manager) reconcile() error {
-	d := m.desired
+	d := m.Desired()
 	link, err := m.h.LinkByName(DeviceName)
 	var notFound netlink.LinkNotFoundError
 	if err != nil && !errors.As(err, &notFound) {

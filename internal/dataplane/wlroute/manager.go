@@ -1,6 +1,7 @@
 package wlroute
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tricolor-net/tricolor/internal/calc"
+	"github.com/tricolor-net/tricolor/internal/dataplane/routeinput"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -53,8 +55,9 @@ type Manager struct {
 	h         *netlink.Handle
 	endpoints map[calc.WorkloadEndpointID]endpoint
 	protocol  netlink.RouteProtocol
-	inSync    bool
-	dirty     bool
+	// in records InSync and whether Apply has work; the endpoints and the
+	// route protocol above are this manager's own input.
+	in *routeinput.Input
 	// programmed holds the routes the last successful Apply left in the
 	// kernel; one missing later is drift.
 	programmed map[netip.Prefix]placement
@@ -75,18 +78,14 @@ type endpoint struct {
 
 // New builds a Manager; nothing touches the kernel before Apply.
 func New(cfg Config) *Manager {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	if cfg.InterfacePrefix == "" {
-		cfg.InterfacePrefix = DefaultInterfacePrefix
-	}
-	h := cfg.Handle
-	if h == nil {
-		h = &netlink.Handle{}
-	}
-	return &Manager{cfg: cfg, h: h, endpoints: map[calc.WorkloadEndpointID]endpoint{},
-		protocol: DefaultProtocol, programmed: map[netip.Prefix]placement{}}
+	cfg.Log = cmp.Or(cfg.Log, slog.Default())
+	cfg.InterfacePrefix = cmp.Or(cfg.InterfacePrefix, DefaultInterfacePrefix)
+	return &Manager{cfg: cfg,
+		h:          cmp.Or(cfg.Handle, &netlink.Handle{}),
+		endpoints:  map[calc.WorkloadEndpointID]endpoint{},
+		protocol:   DefaultProtocol,
+		in:         routeinput.New("", routeinput.InSync), // no node: the endpoints sent are this node's
+		programmed: map[netip.Prefix]placement{}}
 }
 
 // OnUpdate records one calc update; the ones that do not concern workload
@@ -112,12 +111,11 @@ func (m *Manager) OnUpdate(u calc.Update) {
 			}
 		}
 		m.protocol = p
-	case calc.InSync:
-		m.inSync = true
 	default:
+		m.in.Record(u) // InSync; the rest is not about workload routes
 		return
 	}
-	m.dirty = true
+	m.in.MarkDirty()
 }
 
 // endpointOf parses an endpoint's addresses; unparsable ones are logged
@@ -136,23 +134,14 @@ func (m *Manager) endpointOf(u calc.WorkloadEndpointUpdate) endpoint {
 }
 
 // Resync makes the next Apply re-read and repair the kernel routes.
-func (m *Manager) Resync() { m.dirty = true }
+func (m *Manager) Resync() { m.in.MarkDirty() }
 
 // Stats returns the counters.
 func (m *Manager) Stats() Stats { return m.stats }
 
 // Apply reconciles the kernel with the desired routes. It does nothing
 // when no update or resync arrived since the last success.
-func (m *Manager) Apply(ctx context.Context) error {
-	if !m.dirty {
-		return nil
-	}
-	if err := m.reconcile(); err != nil {
-		return err
-	}
-	m.dirty = false
-	return nil
-}
+func (m *Manager) Apply(ctx context.Context) error { return m.in.ApplyIfDirty(m.reconcile) }
 
 // desired maps each wanted destination to its interface. Two endpoints
 // claiming one address: the first by ID wins, deterministically.
@@ -204,7 +193,7 @@ func (m *Manager) reconcile() error {
 				ok[dst] = true
 				continue
 			}
-			if in := want[dst] != ""; in || !m.inSync || !isHostRoute(dst) || r.Protocol == unix.RTPROT_KERNEL {
+			if in := want[dst] != ""; in || !m.in.InSync() || !isHostRoute(dst) || r.Protocol == unix.RTPROT_KERNEL {
 				continue // replaced below, or not ours to remove (yet)
 			}
 			m.cfg.Log.Info("removing workload route no local endpoint wants", "dst", dst, "dev", l.Attrs().Name)

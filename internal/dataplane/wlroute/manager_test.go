@@ -27,10 +27,10 @@ func TestOnUpdate_OnlyAddressOrInterfaceChangesDirty(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := New(Config{})
 			m.OnUpdate(base)
-			m.dirty = false // as after a successful Apply
+			_ = m.in.ApplyIfDirty(func() error { return nil }) // as after a successful Apply
 			m.OnUpdate(tc.next)
-			if m.dirty != tc.dirty {
-				t.Errorf("dirty = %v, want %v", m.dirty, tc.dirty)
+			if m.in.Dirty() != tc.dirty {
+				t.Errorf("dirty = %v, want %v", m.in.Dirty(), tc.dirty)
 			}
 		})
 	}

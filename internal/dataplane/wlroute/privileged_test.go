@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netns"
+
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/testutil"
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // routeTestNode is a node namespace with a manager programming it.
@@ -23,17 +23,7 @@ type routeTestNode struct {
 func newRouteTestNode(t *testing.T) *routeTestNode {
 	t.Helper()
 	ns := testutil.NewNetns(t, "wlroute")
-	h, err := netns.GetFromName(ns.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	nh, err := netlink.NewHandleAt(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nh.Close)
-	return &routeTestNode{ns: ns, m: New(Config{Handle: nh})}
+	return &routeTestNode{ns: ns, m: New(Config{Handle: ns.Netlink(t)})}
 }
 
 // veth adds a veth pair (both ends in the node namespace) and brings it up.
