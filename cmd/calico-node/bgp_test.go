@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +21,8 @@ import (
 // CALICO_NETWORKING_BACKEND=vxlan no BGP runs and -bird-ready fails.
 func TestPrivilegedCalicoNode_HostsBGPWithBirdBackend(t *testing.T) {
 	testutil.RequireRoot(t)
+	bin := testutil.BuildBinary(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calico-node")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	ns := testutil.NewNetns(t, "bnode")
 	peer := testutil.NewNetns(t, "bpeer")
 	testutil.Veth(t, ns, "eth0", peer, "peer0")

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +26,8 @@ import (
 // kubernetes datastore and programs the namespace (-felix-ready).
 func TestPrivilegedCalicoNode_KubernetesDatastore(t *testing.T) {
 	testutil.RequireRoot(t)
+	bin := testutil.BuildBinary(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calico-node")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	rc := testutil.StartKubeAPIServer(t)
 	ctx := context.Background()
 	cs := kubernetes.NewForConfigOrDie(rc)
