@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
@@ -67,11 +68,11 @@ func manifestFiles(t *testing.T) []string {
 	return append(crds, "tricolor.yaml")
 }
 
-// Every object of every manifest is accepted by a real API server
-// (server-side apply, dry run: validation, defaulting, schema and admission
-// run; nothing is stored).
-func TestManifests_ServerSideDryRunApply(t *testing.T) {
-	rc := testutil.StartKubeAPIServer(t)
+// applier returns a function that server-side applies an object to the
+// API server at rc; with dryRun it is validated and defaulted but not
+// stored.
+func applier(t *testing.T, rc *rest.Config) func(obj *unstructured.Unstructured, dryRun bool) error {
+	t.Helper()
 	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +82,7 @@ func TestManifests_ServerSideDryRunApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	ctx := context.Background()
-	apply := func(obj *unstructured.Unstructured) error {
+	return func(obj *unstructured.Unstructured, dryRun bool) error {
 		gvk := obj.GroupVersionKind()
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
@@ -92,9 +92,22 @@ func TestManifests_ServerSideDryRunApply(t *testing.T) {
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {
 			res = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
 		}
-		_, err = res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: "tricolor-manifests-test", Force: true, DryRun: []string{metav1.DryRunAll}})
+		opts := metav1.ApplyOptions{FieldManager: "tricolor-manifests-test", Force: true}
+		if dryRun {
+			opts.DryRun = []string{metav1.DryRunAll}
+		}
+		_, err = res.Apply(context.Background(), obj.GetName(), obj, opts)
 		return err
 	}
+}
+
+// Every object of every manifest is accepted by a real API server
+// (server-side apply, dry run: validation, defaulting, schema and admission
+// run; nothing is stored).
+func TestManifests_ServerSideDryRunApply(t *testing.T) {
+	rc := testutil.StartKubeAPIServer(t)
+	applyObj := applier(t, rc)
+	apply := func(obj *unstructured.Unstructured) error { return applyObj(obj, true) }
 
 	objs := readObjects(t, manifestFiles(t)...)
 	kinds := map[string]int{}
@@ -193,6 +206,17 @@ func TestManifests_AgreeWithTheBinaries(t *testing.T) {
 	}
 	if len(pod.InitContainers) != 1 || strings.Join(pod.InitContainers[0].Command, " ") != "calico-node install-cni" {
 		t.Errorf("calico-node's init container should run `calico-node install-cni`: %+v", pod.InitContainers)
+	}
+	// calico-node's CNI token refresher rewrites the kubeconfig at
+	// install-cni's container path.
+	netDirMounted := false
+	for _, m := range pod.Containers[0].VolumeMounts {
+		if m.MountPath == installcni.DefaultHostNetDir {
+			netDirMounted = !m.ReadOnly
+		}
+	}
+	if !netDirMounted {
+		t.Errorf("calico-node does not mount %s read-write; its CNI token refresher writes calico-kubeconfig there", installcni.DefaultHostNetDir)
 	}
 	env := map[string]bool{}
 	for _, e := range pod.Containers[0].Env {
