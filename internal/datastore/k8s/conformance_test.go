@@ -17,36 +17,38 @@ import (
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
-// startServer starts one real kube-apiserver (with etcd) for a whole test.
+// runOnServer runs the shared datastore suite against one real
+// kube-apiserver (with etcd) shared by all cases. Each case starts from an
+// empty store (every custom resource deleted) with the harness newHarness
+// returns for it, with Restart set to restart the API server process.
 // NamespaceLifecycle is off: the suite writes into namespaces nobody
 // created, and the test cluster runs no namespace controller.
-func startServer(t *testing.T) *testutil.KubeAPIServer {
-	t.Helper()
+func runOnServer(t *testing.T, newHarness func(t *testing.T, srv *testutil.KubeAPIServer) conformance.Harness) {
 	start := time.Now()
 	srv := testutil.StartKubeAPIServerProcess(t, testutil.KubeAPIServerOptions{DisableAdmission: []string{"NamespaceLifecycle"}})
 	t.Logf("kube-apiserver + etcd + CRDs ready in %s", time.Since(start).Round(time.Millisecond))
-	return srv
-}
-
-// TestConformance runs the shared datastore suite against a real API
-// server. Cases share one server; each starts from an empty store (every
-// custom resource deleted). Restart restarts the API server process; Compact
-// compacts the etcd behind it.
-func TestConformance(t *testing.T) {
-	srv := startServer(t)
 	dyn, err := dynamic.NewForConfig(srv.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conformance.Run(t, func(t *testing.T) conformance.Harness {
 		wipe(t, dyn)
+		h := newHarness(t, srv)
+		h.Restart = func(t *testing.T) { srv.Restart() }
+		return h
+	})
+}
+
+// TestConformance runs the shared datastore suite against the CRD backend
+// (k8s.New) on a real API server; Compact compacts the etcd behind it.
+func TestConformance(t *testing.T) {
+	runOnServer(t, func(t *testing.T, srv *testutil.KubeAPIServer) conformance.Harness {
 		b, err := k8s.New(srv.Config)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return conformance.Harness{
 			Backend: payloadBackend{b},
-			Restart: func(t *testing.T) { srv.Restart() },
 			Compact: func(t *testing.T, rev string) { compactEtcd(t, srv.Etcd.Endpoint, rev) },
 		}
 	})

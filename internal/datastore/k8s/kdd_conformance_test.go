@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/client-go/dynamic"
-
 	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/datastore/conformance"
 	"github.com/tricolor-net/tricolor/internal/datastore/k8s"
+	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
 // TestConformance_KDD runs the shared suite against the combined
@@ -21,20 +20,13 @@ import (
 // NetworkSets, the CRD kind of the same scope. Cases that only repeat the
 // CRD path are skipped (see Skip).
 func TestConformance_KDD(t *testing.T) {
-	srv := startServer(t)
-	dyn, err := dynamic.NewForConfig(srv.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conformance.Run(t, func(t *testing.T) conformance.Harness {
-		wipe(t, dyn)
+	runOnServer(t, func(t *testing.T, srv *testutil.KubeAPIServer) conformance.Harness {
 		b, err := k8s.NewKDD(srv.Config)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return conformance.Harness{
 			Backend: payloadBackend{renameKind{Backend: b, from: "WorkloadEndpoint", to: "NetworkSet"}},
-			Restart: func(t *testing.T) { srv.Restart() },
 			Compact: func(t *testing.T, rev string) { compactEtcd(t, srv.Etcd.Endpoint, newestPart(rev)) },
 			Skip: map[string]string{
 				"List_NamePrefix": "writes NetworkPolicies named knp.default.*, which the kubernetes datastore reserves for Kubernetes NetworkPolicies (TestKDDCombined covers the refusal)",
