@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,39 +30,18 @@ import (
 // bandwidth, ptp, host-local).
 const debianCNIDir = "/usr/lib/cni"
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
-// pluginDir builds cmd/calico once per test binary and installs it as both
-// calico and calico-ipam.
-func pluginDir(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "tricolor-cni-bin-")
-		if buildErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, "calico"), "github.com/tricolor-net/tricolor/cmd/calico").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build cmd/calico: %v\n%s", err, out)
-			return
-		}
-		buildErr = os.Link(filepath.Join(binDir, "calico"), filepath.Join(binDir, "calico-ipam"))
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+// plugins holds cmd/calico, built once per test binary and installed as
+// both calico and calico-ipam.
+var plugins = &testutil.BuildCache{Prefix: "tricolor-cni-bin-", Build: func(dir string) error {
+	if err := testutil.GoBuild(dir, "github.com/tricolor-net/tricolor/cmd/calico"); err != nil {
+		return err
 	}
-	return binDir
-}
+	return os.Link(filepath.Join(dir, "calico"), filepath.Join(dir, "calico-ipam"))
+}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	plugins.Remove()
 	os.Exit(code)
 }
 
@@ -73,7 +51,7 @@ func TestMain(m *testing.M) {
 type nsExec struct {
 	hostNS string
 	raw    *invoke.RawExec
-	stderr *lockedBuf
+	stderr *testutil.LockedBuffer
 }
 
 func (e *nsExec) ExecPlugin(ctx context.Context, pluginPath string, stdin []byte, environ []string) ([]byte, error) {
@@ -112,7 +90,7 @@ type node struct {
 	etcd     *testutil.EtcdProcess
 	client   *client.Client
 	cni      *libcni.CNIConfig
-	stderr   *lockedBuf
+	stderr   *testutil.LockedBuffer
 	logFile  string
 	name     string
 	// etcdInNS is the datastore's address as the plugin sees it from the
@@ -120,29 +98,6 @@ type node struct {
 	etcdInNS string
 	// cli is the namespace on the node's uplink (198.18.0.2).
 	cli *testutil.Netns
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuf) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
 }
 
 // newNode creates the host namespace, starts Debian's etcd and creates the
@@ -169,8 +124,8 @@ func newNode(t *testing.T) *node {
 func newHostNode(t *testing.T) *node {
 	t.Helper()
 	testutil.RequireRoot(t)
-	dir := pluginDir(t)
-	n := &node{t: t, host: testutil.NewNetns(t, "cnihost"), stderr: &lockedBuf{}, name: "node-1"}
+	dir := plugins.Dir(t)
+	n := &node{t: t, host: testutil.NewNetns(t, "cnihost"), stderr: &testutil.LockedBuffer{}, name: "node-1"}
 	n.hostPath = "/run/netns/" + n.host.Name
 	n.logFile = filepath.Join(t.TempDir(), "cni.log")
 	// What Felix would do on a real node: forward between interfaces.

@@ -285,7 +285,7 @@ func TestPrivilegedCNI_Cnitool(t *testing.T) {
 	p := n.newPod("default", "via-cnitool", nil)
 	run := func(cmd string) string {
 		c := exec.Command("ip", "netns", "exec", n.host.Name, tool, cmd, "k8s-pod-network", p.path)
-		c.Env = append(os.Environ(), "NETCONFPATH="+confDir, "CNI_PATH="+pluginDir(t)+":"+debianCNIDir,
+		c.Env = append(os.Environ(), "NETCONFPATH="+confDir, "CNI_PATH="+plugins.Dir(t)+":"+debianCNIDir,
 			"CNI_ARGS=K8S_POD_NAMESPACE=default;K8S_POD_NAME=via-cnitool", "CNI_CONTAINERID="+p.rt.ContainerID)
 		out, err := c.CombinedOutput()
 		if err != nil {

@@ -30,7 +30,7 @@ type serverProcess struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closes once cmd has been waited for
-	log  *lockedBuffer
+	log  *LockedBuffer
 }
 
 // start launches the process unless it is already running and waits for
@@ -42,7 +42,7 @@ func (p *serverProcess) start() error {
 	if p.cmd != nil {
 		return nil
 	}
-	p.log = &lockedBuffer{}
+	p.log = &LockedBuffer{}
 	cmd := exec.Command(p.binary, p.args...)
 	cmd.Env = serverEnv()
 	cmd.Stdout, cmd.Stderr = p.log, p.log
@@ -60,7 +60,7 @@ func (p *serverProcess) start() error {
 	if err := p.ready(done); err != nil {
 		p.stopLocked()
 		return fmt.Errorf("%s at %s did not become ready: %w\n--- %s output ---\n%s",
-			p.name, p.addr, err, p.name, p.log.tail(6000))
+			p.name, p.addr, err, p.name, p.log.Tail(6000))
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (p *serverProcess) output() string {
 	if p.log == nil {
 		return ""
 	}
-	return p.log.tail(8000)
+	return p.log.Tail(8000)
 }
 
 // pollReady calls probe every interval until it returns nil, the process
@@ -132,16 +132,19 @@ func serverEnv() []string {
 	return env
 }
 
-// lockedBuffer collects process output; exec writes from its own goroutine.
-type lockedBuffer struct {
+// LockedBuffer collects the output of processes that write from their own
+// goroutines (exec's copiers, plugin invocations) while a test reads it.
+// It keeps the last 512 KiB to 1 MiB, so long runs stay bounded. The zero
+// value is ready to use.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p, dropping the oldest output beyond 1 MiB.
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	// Keep memory bounded for long tests.
 	if b.buf.Len() > 1<<20 {
 		rest := b.buf.Bytes()[b.buf.Len()-(1<<19):]
 		b.buf = *bytes.NewBuffer(append([]byte(nil), rest...))
@@ -149,12 +152,25 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) tail(n int) string {
+// String returns everything kept so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.buf.String()
+	return b.buf.String()
+}
+
+// Tail returns at most the last n bytes, for failure messages.
+func (b *LockedBuffer) Tail(n int) string {
+	s := b.String()
 	if len(s) > n {
 		s = s[len(s)-n:]
 	}
 	return s
+}
+
+// Reset discards what was written so far.
+func (b *LockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -14,7 +15,7 @@ func shServer(script string, grace time.Duration) *serverProcess {
 	p := &serverProcess{name: "sh", addr: "nowhere", binary: "/bin/sh", args: []string{"-c", script}, grace: grace}
 	p.ready = func(exited <-chan struct{}) error {
 		return pollReady("sh", 5*time.Second, 10*time.Millisecond, exited, func(context.Context) error {
-			if strings.Contains(p.log.tail(100), "up") {
+			if strings.Contains(p.log.Tail(100), "up") {
 				return nil
 			}
 			return errors.New("no \"up\" yet")
@@ -56,5 +57,24 @@ func TestServerProcess_StopKillsAfterGraceAndRestarts(t *testing.T) {
 		if !strings.Contains(p.output(), "up") {
 			t.Fatalf("run %d: output %q lacks the run's own output", run, p.output())
 		}
+	}
+}
+
+func TestLockedBuffer_StaysBoundedAndResets(t *testing.T) {
+	var b LockedBuffer
+	chunk := bytes.Repeat([]byte("x"), 1<<16)
+	for i := 0; i < 64; i++ {
+		b.Write(chunk)
+	}
+	if n := len(b.String()); n > 1<<20+1<<16 {
+		t.Fatalf("buffer holds %d bytes; want at most ~1MiB", n)
+	}
+	if got := b.Tail(3); got != "xxx" {
+		t.Fatalf("Tail(3) = %q; want \"xxx\"", got)
+	}
+	b.Reset()
+	b.Write([]byte("new"))
+	if got := b.String(); got != "new" {
+		t.Fatalf("after Reset and one write: %q; want \"new\"", got)
 	}
 }
