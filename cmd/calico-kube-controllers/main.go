@@ -6,16 +6,21 @@
 //	calico-kube-controllers -l     liveness probe of a running instance; exit 0 or 1
 //	calico-kube-controllers -r     readiness probe of a running instance; exit 0 or 1
 //
-// Configuration: the KubeControllersConfiguration "default" (enabled
-// controllers = sections present, node.leakGracePeriod,
-// node.reconcilerPeriod, prometheusMetricsPort), overridden by the
-// environment: ENABLED_CONTROLLERS (node,policy,namespace,serviceaccount,
-// workloadendpoint; default node), DATASTORE_TYPE (etcdv3 or kubernetes)
-// and the datastore settings calicoctl reads (ETCD_ENDPOINTS, KUBECONFIG,
-// …), LEAK_GRACE_PERIOD (default 15m, 0 disables IPAM GC),
-// RECONCILER_PERIOD (default 5m), PROMETHEUS_METRICS_PORT (default 9094:
-// /metrics, /liveness, /readiness), POD_NAME / POD_NAMESPACE (the Lease
-// holder identity and namespace), LEADER_ELECTION_LEASE_NAME, LOG_LEVEL.
+// Configuration (Calico's precedence): defaults, then the
+// KubeControllersConfiguration "default" (enabled controllers = sections
+// present, each section's reconcilerPeriod, node.leakGracePeriod,
+// prometheusMetricsPort), then the environment: ENABLED_CONTROLLERS
+// (node,policy,namespace,serviceaccount,workloadendpoint), DATASTORE_TYPE
+// (etcdv3 or kubernetes) and the datastore settings calicoctl reads
+// (ETCD_ENDPOINTS, KUBECONFIG, …), LEAK_GRACE_PERIOD (0 disables IPAM GC),
+// RECONCILER_PERIOD, PROMETHEUS_METRICS_PORT (/metrics, /liveness,
+// /readiness), POD_NAME / POD_NAMESPACE (the Lease holder identity and
+// namespace), LEADER_ELECTION_LEASE_NAME, LOG_LEVEL. The resource is
+// created with Calico's defaults when missing and watched: the leader
+// writes status.runningConfig and status.environmentVars, and a change
+// restarts the controllers inside the process (Calico restarts the
+// process). The -l / -r probes use PROMETHEUS_METRICS_PORT (default 9094)
+// only.
 package main
 
 import (
@@ -92,11 +97,8 @@ func run(args []string) int {
 		return 1
 	}
 	defer closeDS()
-	// The KubeControllersConfiguration "default" under the environment.
-	if cfg, err = controllers.LoadConfig(ctx, c.Backend(), os.Getenv); err != nil {
-		slog.Error("configuration", "err", err)
-		return 1
-	}
+	// Follow the KubeControllersConfiguration "default" under the environment.
+	cfg.Environment = os.Getenv
 	cfg.Kubernetes = dsCfg.DatastoreType == client.DatastoreKubernetes
 	if err := controllers.New(cfg, kube, c.Backend(), slog.Default()).Run(ctx); err != nil {
 		slog.Error("calico-kube-controllers stopped", "err", err)

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -53,8 +54,12 @@ type Config struct {
 	// "0" in the environment, or a negative value here, disables IPAM GC).
 	LeakGracePeriod time.Duration
 	// ReconcilerPeriod is how often every controller re-lists everything
-	// and IPAM GC runs (RECONCILER_PERIOD, default 5m).
+	// and IPAM GC runs (RECONCILER_PERIOD, default 5m), unless Periods
+	// names the controller.
 	ReconcilerPeriod time.Duration
+	// Periods are per-controller reconcile periods (the resource's
+	// controllers.<name>.reconcilerPeriod); RECONCILER_PERIOD clears them.
+	Periods map[string]time.Duration
 	// MetricsPort serves /metrics, /liveness and /readiness
 	// (PROMETHEUS_METRICS_PORT, default 9094; 0 disables).
 	MetricsPort int
@@ -66,6 +71,15 @@ type Config struct {
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 	// Workers per controller (default 2).
 	Workers int
+	// Environment, when set, is the process environment (os.Getenv) and
+	// makes the Manager follow the KubeControllersConfiguration "default"
+	// (kccsync.go): created with Calico's defaults when missing; Enabled,
+	// LeakGracePeriod, ReconcilerPeriod, Periods and MetricsPort are then
+	// resolved as defaults < the resource < the Calico variables set here,
+	// its status is written while leading, and a change restarts the
+	// controllers in-process. Nil: the Config is used as given and the
+	// resource is never read (tests, embedding).
+	Environment func(string) string
 }
 
 // ConfigFromEnv reads Calico's environment variables over the defaults.
@@ -115,6 +129,9 @@ func applyEnv(c *Config, getenv func(string) string) error {
 			*d.dst = v
 		}
 	}
+	if getenv("RECONCILER_PERIOD") != "" {
+		c.Periods = nil // the environment wins for every controller
+	}
 	if getenv("LEAK_GRACE_PERIOD") != "" && c.LeakGracePeriod == 0 {
 		c.LeakGracePeriod = -1 // Calico: 0 disables IP garbage collection
 	}
@@ -136,7 +153,9 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	setDur(&c.LeakGracePeriod, DefaultLeakGracePeriod)
-	setDur(&c.ReconcilerPeriod, DefaultReconcilerPeriod)
+	if c.ReconcilerPeriod <= 0 { // a ticker needs a positive period
+		c.ReconcilerPeriod = DefaultReconcilerPeriod
+	}
 	setDur(&c.LeaseDuration, DefaultLeaseDuration)
 	setDur(&c.RenewDeadline, DefaultRenewDeadline)
 	setDur(&c.RetryPeriod, DefaultRetryPeriod)
@@ -155,5 +174,32 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// enabled reports whether controller name runs.
+// enabled reports whether controller name is enabled.
 func (c Config) enabled(name string) bool { return slices.Contains(c.Enabled, name) }
+
+// running are the enabled controllers that have work to do: with the
+// Kubernetes datastore the etcd-only mirrors are left out.
+func (c Config) running() []string {
+	var out []string
+	for _, name := range allControllers {
+		if c.enabled(name) && !(c.Kubernetes && slices.Contains(etcdOnly, name)) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// sameSettings reports whether a and b run the same controllers the same
+// way (the settings the KubeControllersConfiguration covers).
+func sameSettings(a, b Config) bool {
+	return slices.Equal(a.Enabled, b.Enabled) && a.LeakGracePeriod == b.LeakGracePeriod &&
+		a.ReconcilerPeriod == b.ReconcilerPeriod && maps.Equal(a.Periods, b.Periods) && a.MetricsPort == b.MetricsPort
+}
+
+// period is how often controller name resyncs.
+func (c Config) period(name string) time.Duration {
+	if p := c.Periods[name]; p > 0 {
+		return p
+	}
+	return c.ReconcilerPeriod
+}

@@ -28,14 +28,15 @@ const minKickInterval = 2 * time.Second
 // period after a pass that left problems waiting, so a leak is released
 // about a grace period after it appears rather than up to a period later.
 type ipamGC struct {
-	m    *Manager
-	o    *owners
-	gc   *ipam.GC
-	kick chan struct{} // one slot: "a pass is wanted"
+	m             *Manager
+	o             *owners
+	gc            *ipam.GC
+	grace, period time.Duration
+	kick          chan struct{} // one slot: "a pass is wanted"
 }
 
-func newIPAMGC(m *Manager, f informers.SharedInformerFactory, o *owners) *ipamGC {
-	g := &ipamGC{m: m, o: o, gc: m.ipam.NewGC(m.cfg.LeakGracePeriod), kick: make(chan struct{}, 1)}
+func newIPAMGC(m *Manager, f informers.SharedInformerFactory, o *owners, grace, period time.Duration) *ipamGC {
+	g := &ipamGC{m: m, o: o, gc: m.ipam.NewGC(grace), grace: grace, period: period, kick: make(chan struct{}, 1)}
 	_, _ = f.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(any) {
 		select {
 		case g.kick <- struct{}{}:
@@ -47,7 +48,7 @@ func newIPAMGC(m *Manager, f informers.SharedInformerFactory, o *owners) *ipamGC
 
 // run passes until ctx ends.
 func (g *ipamGC) run(ctx context.Context) {
-	period := time.NewTicker(g.m.cfg.ReconcilerPeriod)
+	period := time.NewTicker(g.period)
 	defer period.Stop()
 	var followUp <-chan time.Time
 	for {
@@ -56,7 +57,7 @@ func (g *ipamGC) run(ctx context.Context) {
 			g.m.log.Warn("IPAM garbage collection failed; retrying next pass", "err", err)
 		}
 		if res.Waiting > 0 && followUp == nil {
-			followUp = time.After(g.m.cfg.LeakGracePeriod)
+			followUp = time.After(g.grace)
 		}
 		last := time.Now()
 		select {
@@ -86,7 +87,7 @@ func (g *ipamGC) pass(ctx context.Context) (ipam.GCResult, error) {
 		g.m.log.Info("IPAM garbage collection", "releasedIPs", res.ReleasedIPs, "repairedHandles", res.RepairedHandles,
 			"recountedHandles", res.RecountedHandles, "removedAffinities", res.RemovedAffinities,
 			"releasedNodeAffinities", res.ReleasedNodeAffinities, "deletedEmptyBlocks", res.DeletedEmptyBlocks,
-			"waitingForGracePeriod", res.Waiting, "grace", g.m.cfg.LeakGracePeriod)
+			"waitingForGracePeriod", res.Waiting, "grace", g.grace)
 	}
 	return res, err
 }

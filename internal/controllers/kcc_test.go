@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -10,48 +9,95 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
-	"github.com/tricolor-net/tricolor/internal/datastore"
-	"github.com/tricolor-net/tricolor/internal/datastore/memory"
 )
 
-// Defaults, then KubeControllersConfiguration "default", then the
-// environment: each layer overrides only what it sets.
-func TestLoadConfig_KubeControllersConfigurationThenEnvironment(t *testing.T) {
-	ctx := context.Background()
-	be := memory.New()
-	defer be.Close()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-	c, err := LoadConfig(ctx, be, env(nil))
-	if err != nil {
-		t.Fatal(err)
+// Defaults, then the KubeControllersConfiguration spec, then the
+// environment: each layer overrides only what it sets, and the status
+// reports what runs and which variables overrode the spec.
+func TestResolve_DefaultsThenSpecThenEnvironment(t *testing.T) {
+	d := func(s string) *metav1.Duration {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &metav1.Duration{Duration: v}
 	}
-	if !slices.Equal(c.Enabled, []string{"node"}) || c.MetricsPort != 9094 {
-		t.Errorf("without a KubeControllersConfiguration: %+v", c)
-	}
-
-	kcc := v3.NewKubeControllersConfiguration()
-	kcc.Name = "default"
 	port := 9095
-	kcc.Spec.PrometheusMetricsPort = &port
-	kcc.Spec.Controllers.Node = &v3.NodeControllerConfig{LeakGracePeriod: &metav1.Duration{Duration: 30 * time.Second}}
-	kcc.Spec.Controllers.Policy = &v3.PolicyControllerConfig{}
-	b, _ := json.Marshal(kcc)
-	if _, err := be.Create(ctx, &datastore.KVPair{Key: datastore.Key{Kind: v3.KindKubeControllersConfiguration, Name: "default"}, Value: b}); err != nil {
-		t.Fatal(err)
+	spec := &v3.KubeControllersConfigurationSpec{
+		PrometheusMetricsPort: &port,
+		Controllers: v3.ControllersConfig{
+			Node:   &v3.NodeControllerConfig{LeakGracePeriod: d("30s"), ReconcilerPeriod: d("1m")},
+			Policy: &v3.PolicyControllerConfig{ReconcilerPeriod: d("2m")},
+		},
 	}
-	c, err = LoadConfig(ctx, be, env(nil))
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name       string
+		kubernetes bool
+		spec       *v3.KubeControllersConfigurationSpec
+		env        map[string]string
+		enabled    []string
+		grace      time.Duration
+		periods    map[string]time.Duration
+		port       int
+		status     string // status as JSON
+	}{{
+		name: "no resource, no environment", enabled: []string{"node"}, grace: 15 * time.Minute,
+		periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9094,` +
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","leakGracePeriod":"15m0s"}}}}`,
+	}, {
+		name: "the spec, etcd", spec: spec, enabled: []string{"node", "policy"}, grace: 30 * time.Second,
+		periods: map[string]time.Duration{"node": time.Minute, "policy": 2 * time.Minute}, port: 9095,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
+			`"controllers":{"node":{"reconcilerPeriod":"1m0s","leakGracePeriod":"30s"},"policy":{"reconcilerPeriod":"2m0s"}}}}`,
+	}, {
+		name: "the spec, kubernetes datastore: the policy mirror does not run", kubernetes: true, spec: spec,
+		env: map[string]string{"DATASTORE_TYPE": "kubernetes"}, enabled: []string{"node", "policy"}, grace: 30 * time.Second,
+		periods: map[string]time.Duration{"node": time.Minute}, port: 9095,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
+			`"controllers":{"node":{"reconcilerPeriod":"1m0s","leakGracePeriod":"30s"}}},"environmentVars":{"DATASTORE_TYPE":"kubernetes"}}`,
+	}, {
+		name: "the environment wins", spec: spec,
+		env:     map[string]string{"ENABLED_CONTROLLERS": "node,namespace", "LEAK_GRACE_PERIOD": "0", "RECONCILER_PERIOD": "3m", "LOG_LEVEL": "warning"},
+		enabled: []string{"node", "namespace"}, grace: -1,
+		periods: map[string]time.Duration{"node": 3 * time.Minute, "namespace": 3 * time.Minute}, port: 9095,
+		status: `{"runningConfig":{"logSeverityScreen":"Warning","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
+			`"controllers":{"node":{"reconcilerPeriod":"3m0s","leakGracePeriod":"0s"},"namespace":{"reconcilerPeriod":"3m0s"}}},` +
+			`"environmentVars":{"ENABLED_CONTROLLERS":"node,namespace","LEAK_GRACE_PERIOD":"0","LOG_LEVEL":"warning","RECONCILER_PERIOD":"3m"}}`,
+	}, {
+		name:    "leakGracePeriod 0 disables IPAM GC",
+		spec:    &v3.KubeControllersConfigurationSpec{Controllers: v3.ControllersConfig{Node: &v3.NodeControllerConfig{LeakGracePeriod: d("0s")}}},
+		enabled: []string{"node"}, grace: -1, periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9094,` +
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","leakGracePeriod":"0s"}}}}`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			static := Config{Kubernetes: tc.kubernetes, LeaseName: "lease", Identity: "me"}.withDefaults()
+			c, st, err := resolve(static, tc.spec, func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.Enabled, tc.enabled) || c.LeakGracePeriod != tc.grace || c.MetricsPort != tc.port {
+				t.Errorf("enabled %v grace %v port %d; want %v %v %d", c.Enabled, c.LeakGracePeriod, c.MetricsPort, tc.enabled, tc.grace, tc.port)
+			}
+			for _, name := range c.running() {
+				if c.period(name) != tc.periods[name] {
+					t.Errorf("%s period %v, want %v", name, c.period(name), tc.periods[name])
+				}
+			}
+			if len(c.running()) != len(tc.periods) {
+				t.Errorf("running %v, want %d controllers", c.running(), len(tc.periods))
+			}
+			if c.LeaseName != "lease" || c.Identity != "me" || c.Kubernetes != tc.kubernetes {
+				t.Errorf("static settings not kept: %+v", c)
+			}
+			got, _ := json.Marshal(st)
+			if string(got) != tc.status {
+				t.Errorf("status\n got %s\nwant %s", got, tc.status)
+			}
+		})
 	}
-	if !slices.Equal(c.Enabled, []string{"node", "policy"}) || c.MetricsPort != 9095 || c.LeakGracePeriod != 30*time.Second {
-		t.Errorf("from the KubeControllersConfiguration: %+v", c)
-	}
-	c, err = LoadConfig(ctx, be, env(map[string]string{"ENABLED_CONTROLLERS": "node", "LEAK_GRACE_PERIOD": "0"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(c.Enabled, []string{"node"}) || c.LeakGracePeriod >= 0 || c.MetricsPort != 9095 {
-		t.Errorf("environment over the KubeControllersConfiguration: %+v", c)
+	if _, _, err := resolve(Config{}, spec, func(k string) string { return map[string]string{"LEAK_GRACE_PERIOD": "soon"}[k] }); err == nil {
+		t.Error("a bad LEAK_GRACE_PERIOD was accepted")
 	}
 }

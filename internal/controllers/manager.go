@@ -3,10 +3,9 @@ package controllers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,12 +19,17 @@ import (
 
 // Manager runs the enabled controllers while it holds the leader Lease.
 type Manager struct {
+	// cfg is the configuration as given: the static settings, and the
+	// controllers' settings too unless cfg.Environment is set (then kcc
+	// resolves those from the KubeControllersConfiguration).
 	cfg     Config
+	kcc     *kccSync
 	kube    kubernetes.Interface
 	backend datastore.Backend
 	ipam    *ipam.IPAM
 	metrics *metrics
 	health  *health
+	server  metricsServer
 	log     *slog.Logger
 	leading atomic.Bool
 }
@@ -37,12 +41,16 @@ func New(cfg Config, kube kubernetes.Interface, backend datastore.Backend, log *
 		log = slog.Default()
 	}
 	cfg = cfg.withDefaults()
-	return &Manager{
+	m := &Manager{
 		cfg: cfg, kube: kube, backend: backend, log: log,
 		ipam:    ipam.New(backend, ipam.Options{Logger: log}),
 		metrics: newMetrics(),
 		health:  newHealth(),
 	}
+	if cfg.Environment != nil {
+		m.kcc = newKCCSync(cfg, backend, log)
+	}
+	return m
 }
 
 // IsLeader reports whether this instance currently runs the controllers.
@@ -56,21 +64,28 @@ func (m *Manager) Handler() http.Handler { return m.handler() }
 // controllers while leading. It returns nil when ctx ends and an error
 // when leadership is lost, so that the process exits and its restart
 // joins the election afresh (client-go's recommendation).
+//
+// When following the KubeControllersConfiguration, Run first waits until
+// it can read (or create) the resource, as Calico does: the metrics port
+// may come from it.
 func (m *Manager) Run(ctx context.Context) error {
-	if m.cfg.MetricsPort > 0 {
-		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", m.cfg.MetricsPort))
-		if err != nil {
-			return fmt.Errorf("metrics and health port %d: %w; set PROMETHEUS_METRICS_PORT to a free port", m.cfg.MetricsPort, err)
-		}
-		go func() {
-			if err := m.serve(ctx, ln); err != nil {
-				m.log.Error("health server stopped", "err", err)
+	cfg := m.cfg
+	if m.kcc != nil {
+		var err error
+		if cfg, err = m.kcc.first(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
-		}()
+			return err
+		}
+	}
+	m.server.ctx = ctx
+	if err := m.server.move(m, cfg.MetricsPort); err != nil {
+		return err
 	}
 	m.health.set("standby")
 	m.log.Info("joining leader election", "lease", m.cfg.LeaseNamespace+"/"+m.cfg.LeaseName, "identity", m.cfg.Identity,
-		"controllers", m.cfg.Enabled, "kubernetesDatastore", m.cfg.Kubernetes)
+		"controllers", cfg.Enabled, "kubernetesDatastore", m.cfg.Kubernetes, "followsKubeControllersConfiguration", m.kcc != nil)
 	if err := m.elect(ctx); err != nil {
 		return err
 	}
@@ -81,6 +96,11 @@ func (m *Manager) Run(ctx context.Context) error {
 }
 
 // lead runs the controllers until ctx ends (leadership lost or shutdown).
+// Following the KubeControllersConfiguration, it takes the configuration
+// from kcc (which also writes the status) and, when it changes, stops
+// every controller and starts them again with the new one, in this
+// process: informers, queues and IPAM GC's leak clocks start afresh, as
+// after Calico's restart, without the process exiting.
 func (m *Manager) lead(ctx context.Context) {
 	m.leading.Store(true)
 	m.metrics.leader.Set(1)
@@ -91,32 +111,95 @@ func (m *Manager) lead(ctx context.Context) {
 		m.health.set("standby")
 	}()
 
-	f := informers.NewSharedInformerFactory(m.kube, m.cfg.ReconcilerPeriod)
-	var loops []*loop
-	var periodic []func(context.Context) error
-	var gc *ipamGC
-	if m.cfg.enabled(ControllerNode) {
-		o := &owners{kube: m.kube, backend: m.backend, kdd: m.cfg.Kubernetes,
-			pods: f.Core().V1().Pods().Lister(), nodes: f.Core().V1().Nodes().Lister()}
-		nc := newNodeController(m, f, o)
-		loops, periodic = append(loops, nc.loop), append(periodic, nc.resync)
-		if m.cfg.LeakGracePeriod >= 0 {
-			gc = newIPAMGC(m, f, o)
-		} else {
-			m.log.Info("IPAM garbage collection disabled (leak grace period 0)")
+	cfg := m.cfg
+	var updates chan Config
+	if m.kcc != nil {
+		updates = make(chan Config)
+		syncCtx, stop := context.WithCancel(ctx)
+		synced := make(chan struct{})
+		go func() {
+			defer close(synced)
+			m.kcc.run(syncCtx, updates)
+		}()
+		defer func() { stop(); <-synced }()
+		select {
+		case cfg = <-updates:
+		case <-ctx.Done():
+			return
 		}
 	}
-	for _, name := range etcdOnly {
-		if !m.cfg.enabled(name) {
-			continue
+	for {
+		if err := m.server.move(m, cfg.MetricsPort); err != nil {
+			m.log.Error("metrics and health server not moved; it keeps its port", "err", err)
 		}
-		if m.cfg.Kubernetes {
+		next, changed := m.runUntilChanged(ctx, cfg, updates)
+		if !changed {
+			return
+		}
+		m.log.Info("KubeControllersConfiguration changed; controllers restarted with it", "controllers", next.Enabled,
+			"leakGracePeriod", next.LeakGracePeriod, "reconcilerPeriod", next.ReconcilerPeriod, "periods", next.Periods)
+		cfg = next
+	}
+}
+
+// runUntilChanged runs the controllers of cfg until ctx ends or a
+// configuration with different settings arrives on updates; it returns
+// that configuration once the controllers have stopped.
+func (m *Manager) runUntilChanged(ctx context.Context, cfg Config, updates <-chan Config) (Config, bool) {
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.runControllers(runCtx, cfg)
+	}()
+	defer func() { cancel(); <-done }()
+	for {
+		select {
+		case <-ctx.Done():
+			return cfg, false
+		case <-done:
+			return cfg, false
+		case next := <-updates:
+			if !sameSettings(cfg, next) {
+				return next, true
+			}
+		}
+	}
+}
+
+// periodicTask is one controller's resync (or GC pass) and its period.
+type periodicTask struct {
+	period time.Duration
+	run    func(context.Context) error
+}
+
+// runControllers runs the controllers of cfg until ctx ends.
+func (m *Manager) runControllers(ctx context.Context, cfg Config) {
+	m.health.set("syncing")
+	f := informers.NewSharedInformerFactory(m.kube, cfg.ReconcilerPeriod)
+	var loops []*loop
+	var periodic []periodicTask
+	var gc *ipamGC
+	running := cfg.running()
+	for _, name := range cfg.Enabled {
+		if !slices.Contains(running, name) {
 			m.log.Info("controller not needed with the Kubernetes datastore (Calico reads these objects from the API); skipped", "controller", name)
-			continue
 		}
+	}
+	for _, name := range running {
 		var l *loop
 		var resync func(context.Context) error
 		switch name {
+		case ControllerNode:
+			o := &owners{kube: m.kube, backend: m.backend, kdd: m.cfg.Kubernetes,
+				pods: f.Core().V1().Pods().Lister(), nodes: f.Core().V1().Nodes().Lister()}
+			nc := newNodeController(m, f, o)
+			l, resync = nc.loop, nc.resync
+			if cfg.LeakGracePeriod >= 0 {
+				gc = newIPAMGC(m, f, o, cfg.LeakGracePeriod, cfg.period(name))
+			} else {
+				m.log.Info("IPAM garbage collection disabled (leak grace period 0)")
+			}
 		case ControllerPolicy:
 			mr := newPolicyMirror(m, f)
 			l, resync = mr.loop, mr.resync
@@ -130,7 +213,7 @@ func (m *Manager) lead(ctx context.Context) {
 			pl := newPodLabels(m, f)
 			l, resync = pl.loop, pl.resync
 		}
-		loops, periodic = append(loops, l), append(periodic, resync)
+		loops, periodic = append(loops, l), append(periodic, periodicTask{cfg.period(name), resync})
 	}
 
 	f.Start(ctx.Done())
@@ -142,37 +225,28 @@ func (m *Manager) lead(ctx context.Context) {
 		}
 	}
 	m.health.set("leading")
-	m.log.Info("leading; controllers running", "controllers", m.cfg.Enabled)
+	m.log.Info("leading; controllers running", "controllers", running)
 
 	var wg sync.WaitGroup
 	for _, l := range loops {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.run(ctx, m.cfg.Workers)
-		}()
+		wg.Go(func() { l.run(ctx, m.cfg.Workers) })
 	}
 	if gc != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gc.run(ctx)
-		}()
+		wg.Go(func() { gc.run(ctx) })
 	}
-	m.periodic(ctx, periodic)
+	for _, p := range periodic {
+		wg.Go(func() { m.every(ctx, p) })
+	}
 	wg.Wait()
 }
 
-// periodic runs each resync / GC pass now and then every ReconcilerPeriod
-// until ctx ends.
-func (m *Manager) periodic(ctx context.Context, fns []func(context.Context) error) {
-	t := time.NewTicker(m.cfg.ReconcilerPeriod)
+// every runs p now and then every p.period until ctx ends.
+func (m *Manager) every(ctx context.Context, p periodicTask) {
+	t := time.NewTicker(p.period)
 	defer t.Stop()
 	for {
-		for _, fn := range fns {
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				m.log.Warn("periodic reconcile failed; retrying next period", "err", err, "period", m.cfg.ReconcilerPeriod)
-			}
+		if err := p.run(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("periodic reconcile failed; retrying next period", "err", err, "period", p.period)
 		}
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,47 @@ func (m *Manager) handler() http.Handler {
 		fmt.Fprintln(w, m.health.get())
 	})
 	return mux
+}
+
+// metricsServer is the one HTTP server of /metrics and the probes; move
+// puts it on another port when the configuration changes.
+type metricsServer struct {
+	ctx  context.Context // Run's: the server outlives leadership
+	mu   sync.Mutex
+	port int
+	stop context.CancelFunc // nil while not serving
+}
+
+// move serves m's handler on port from now on (0: not at all). The new
+// port is bound before the old server stops, so a port that cannot be
+// bound is an error and the old one keeps serving.
+func (s *metricsServer) move(m *Manager, port int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if port == s.port && (port == 0 || s.stop != nil) {
+		return nil
+	}
+	var ln net.Listener
+	if port > 0 {
+		var err error
+		if ln, err = net.Listen("tcp", fmt.Sprintf(":%d", port)); err != nil {
+			return fmt.Errorf("metrics and health port %d: %w; set PROMETHEUS_METRICS_PORT (or prometheusMetricsPort) to a free port", port, err)
+		}
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.port, s.stop = port, nil
+	if ln != nil {
+		ctx, cancel := context.WithCancel(s.ctx)
+		s.stop = cancel
+		go func() {
+			if err := m.serve(ctx, ln); err != nil {
+				m.log.Error("health server stopped", "err", err, "port", port)
+			}
+		}()
+	}
+	return nil
 }
 
 // serve runs the HTTP server on ln until ctx ends.
