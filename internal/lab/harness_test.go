@@ -8,52 +8,39 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
-var (
-	buildOnce sync.Once
-	builtDir  string
-	builtBins Binaries
-	buildErr  error
-)
+// labBins holds calico-lab, calico-node, calico and (if it builds)
+// calicoctl, built once per test binary.
+var labBins = &testutil.BuildCache{Prefix: "tricolor-lab-bin-", Build: func(dir string) error {
+	const mod = "github.com/tricolor-net/tricolor/cmd/"
+	if err := testutil.GoBuild(dir, "-ldflags=-s -w", mod+"calico-lab", mod+"calico-node", mod+"calico"); err != nil {
+		return err
+	}
+	// calicoctl only serves the passthrough; a lab works without it.
+	if err := testutil.GoBuild(dir, "-ldflags=-s -w", mod+"calicoctl"); err != nil {
+		fmt.Fprintf(os.Stderr, "calicoctl did not build (passthrough checks skip): %v\n", err)
+	}
+	return nil
+}}
 
-// testBinaries builds calico-lab, calico-node, calico and (if it builds)
-// calicoctl once per test binary.
+// testBinaries builds the lab's binaries on first use and finds them.
 func testBinaries(t *testing.T) Binaries {
 	t.Helper()
-	buildOnce.Do(func() {
-		builtDir, buildErr = os.MkdirTemp("", "tricolor-lab-bin-")
-		if buildErr != nil {
-			return
-		}
-		const mod = "github.com/tricolor-net/tricolor/cmd/"
-		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", builtDir+"/", mod+"calico-lab", mod+"calico-node", mod+"calico").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		// calicoctl only serves the passthrough; a lab works without it.
-		if out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", builtDir+"/", mod+"calicoctl").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "calicoctl did not build (passthrough checks skip): %v\n%s", err, out)
-		}
-		builtBins, buildErr = FindBinaries(builtDir)
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bins, err := FindBinaries(labBins.Dir(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return builtBins
+	return bins
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtDir != "" {
-		os.RemoveAll(builtDir)
-	}
+	labBins.Remove()
 	os.Exit(code)
 }
 
