@@ -1,17 +1,11 @@
 package felix
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/testutil"
@@ -115,34 +109,4 @@ func poolBlock(cidr, node string) *v3.IPAMBlock {
 		b.Spec.Unallocated = append(b.Spec.Unallocated, i)
 	}
 	return b
-}
-
-// runFelixIn runs f with its loop thread inside ns until the test ends.
-func runFelixIn(t *testing.T, ns *testutil.Netns, f *Felix) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread dies with the goroutine rather than
-		// going back to the pool inside the test namespace.
-		runtime.LockOSThread()
-		fd, err := os.Open("/run/netns/" + ns.Name)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer fd.Close()
-		if err := unix.Setns(int(fd.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- fmt.Errorf("setns %s: %w", ns.Name, err)
-			return
-		}
-		done <- f.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Felix.Run: %v", err)
-		}
-	})
-	waitReady(t, f)
 }

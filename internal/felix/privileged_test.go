@@ -33,6 +33,36 @@ func TestPrivilegedFelix_ProgramsPolicyInNamespace(t *testing.T) {
 	h.apply(netpol("prod", "deny-web", "app == 'web'", v3.Deny))
 
 	f := New(h.config(func(c *Config) { c.NFT = nil })) // nil: the real nft
+	runFelixIn(t, ns, f)
+	// A fresh namespace starts with forwarding off; Felix turns it on
+	// (FelixConfiguration ipForwarding defaults to Enabled).
+	if got := strings.TrimSpace(ns.Exec(t, "sysctl", "-n", "net.ipv4.ip_forward")); got != "1" {
+		t.Errorf("net.ipv4.ip_forward in %s = %q after Felix is ready, want 1", ns.Name, got)
+	}
+	list := func() string { return ns.Exec(t, "nft", "list", "table", "inet", "calico") }
+	table := list()
+	for _, want := range []string{"chain pi-default/prod/deny-web", "chain tw-caliweb", `"caliweb" : goto tw-caliweb`, "drop comment \"policy prod/deny-web"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("nft list table inet calico in %s lacks %q:\n%s", ns.Name, want, table)
+		}
+	}
+
+	// A second policy for the same workload appears without a restart.
+	h.apply(netpol("prod", "allow-web", "app == 'web'", v3.Allow))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(table, "chain pi-default/prod/allow-web") {
+		if time.Now().After(deadline) {
+			t.Fatalf("new policy allow-web not programmed within 5s:\n%s", table)
+		}
+		time.Sleep(20 * time.Millisecond)
+		table = list()
+	}
+}
+
+// runFelixIn runs f with its loop thread inside ns until the test ends,
+// and returns once f reports ready.
+func runFelixIn(t *testing.T, ns *testutil.Netns, f *Felix) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -57,29 +87,5 @@ func TestPrivilegedFelix_ProgramsPolicyInNamespace(t *testing.T) {
 			t.Errorf("Felix.Run: %v", err)
 		}
 	})
-
 	waitReady(t, f)
-	// A fresh namespace starts with forwarding off; Felix turns it on
-	// (FelixConfiguration ipForwarding defaults to Enabled).
-	if got := strings.TrimSpace(ns.Exec(t, "sysctl", "-n", "net.ipv4.ip_forward")); got != "1" {
-		t.Errorf("net.ipv4.ip_forward in %s = %q after Felix is ready, want 1", ns.Name, got)
-	}
-	list := func() string { return ns.Exec(t, "nft", "list", "table", "inet", "calico") }
-	table := list()
-	for _, want := range []string{"chain pi-default/prod/deny-web", "chain tw-caliweb", `"caliweb" : goto tw-caliweb`, "drop comment \"policy prod/deny-web"} {
-		if !strings.Contains(table, want) {
-			t.Errorf("nft list table inet calico in %s lacks %q:\n%s", ns.Name, want, table)
-		}
-	}
-
-	// A second policy for the same workload appears without a restart.
-	h.apply(netpol("prod", "allow-web", "app == 'web'", v3.Allow))
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(table, "chain pi-default/prod/allow-web") {
-		if time.Now().After(deadline) {
-			t.Fatalf("new policy allow-web not programmed within 5s:\n%s", table)
-		}
-		time.Sleep(20 * time.Millisecond)
-		table = list()
-	}
 }
