@@ -18,12 +18,16 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/client"
+	"github.com/tricolor-net/tricolor/internal/datastore/k8s"
 	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
 // The binary as the Deployment runs it, on the Kubernetes datastore of a
 // real API server (KUBECONFIG): it becomes leader, -r and -l succeed, the
-// metrics say it leads, and SIGTERM stops it cleanly; a bad
+// metrics say it leads, it creates the KubeControllersConfiguration
+// "default" with its status, and SIGTERM stops it cleanly; a bad
 // ENABLED_CONTROLLERS fails at once with the reason.
 func TestCalicoKubeControllers_RunsAgainstTheAPIServer(t *testing.T) {
 	rc := testutil.StartKubeAPIServer(t)
@@ -95,6 +99,30 @@ func TestCalicoKubeControllers_RunsAgainstTheAPIServer(t *testing.T) {
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("never leader; logs:\n%s", logs.String())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	// It created the KubeControllersConfiguration "default" and reports
+	// there what runs and which variables overrode the resource.
+	be, err := k8s.NewKDD(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	for {
+		res, err := client.New(be).Get(ctx, v3.KindKubeControllersConfiguration, "", v3.KubeControllersConfigurationName)
+		if err == nil {
+			st := res.(*v3.KubeControllersConfiguration).Status
+			if n := st.RunningConfig.Controllers.Node; n != nil {
+				if n.LeakGracePeriod.Duration != time.Minute || st.EnvironmentVars["ENABLED_CONTROLLERS"] != "node" || st.EnvironmentVars["LEAK_GRACE_PERIOD"] != "1m" {
+					t.Errorf("status %+v: want node.leakGracePeriod 1m and environmentVars ENABLED_CONTROLLERS=node, LEAK_GRACE_PERIOD=1m", st)
+				}
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no KubeControllersConfiguration status (%v); logs:\n%s", err, logs.String())
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -24,7 +24,22 @@
 // (leader.go); health and Prometheus metrics are served on one port
 // (server.go).
 //
-// Imports: api/v3, internal/datastore (the Backend contract), internal/ipam,
-// internal/datastore/k8s/conversion, client-go. The datastore backend is
-// built by the caller (cmd/calico-kube-controllers).
+// Configuration (config.go, kcc.go, kccsync.go): defaults < the
+// KubeControllersConfiguration "default" < Calico's environment
+// variables. With Config.Environment set, the Manager follows the
+// resource as Calico does — creates it with Calico's defaults when
+// missing, and while leading writes status.runningConfig and
+// status.environmentVars — and when its settings change it stops every
+// controller and starts them again with the new configuration inside the
+// process (Calico restarts the process instead):
+//
+//	kccSync (leader) ──Config──► lead: stop controllers, move the metrics port, start them again
+//	   ▲  │ status (CAS)
+//	   └──┴── datastore: KubeControllersConfiguration "default" (watched)
+//
+// Imports: api/v3, internal/datastore (the Backend contract), internal/client
+// (typed CRUD of the KubeControllersConfiguration), internal/ipam,
+// internal/datastore/k8s/conversion, internal/logging (level names),
+// client-go. The datastore backend is built by the caller
+// (cmd/calico-kube-controllers).
 package controllers

@@ -41,6 +41,17 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster { return startCluster(t, false) }
 
+// onEachDatastore runs story as subtests "etcd" and "kubernetes", each on
+// its own cluster.
+func onEachDatastore(t *testing.T, story func(t *testing.T, cl *cluster)) {
+	for _, mode := range []struct {
+		name string
+		kdd  bool
+	}{{"etcd", false}, {"kubernetes", true}} {
+		t.Run(mode.name, func(t *testing.T) { story(t, startCluster(t, mode.kdd)) })
+	}
+}
+
 func startCluster(t *testing.T, kdd bool) *cluster {
 	t.Helper()
 	rc := testutil.StartKubeAPIServer(t)
@@ -78,8 +89,14 @@ func testLogger() *slog.Logger {
 // start runs a Manager until the test ends and waits until it leads.
 func (cl *cluster) start(cfg Config) *Manager {
 	cl.t.Helper()
+	return cl.startAs(cfg, cl.kube, cl.be)
+}
+
+// startAs is start with other clients (another identity).
+func (cl *cluster) startAs(cfg Config, kube kubernetes.Interface, be datastore.Backend) *Manager {
+	cl.t.Helper()
 	cfg.Kubernetes = cl.kdd
-	m := New(cfg, cl.kube, cl.be, testLogger())
+	m := New(cfg, kube, be, testLogger())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

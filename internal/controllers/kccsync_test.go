@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/client"
 	"github.com/tricolor-net/tricolor/internal/datastore"
+	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
 // Started with no KubeControllersConfiguration, the leader creates
@@ -20,53 +22,47 @@ import (
 // the spec's, the etcd mirrors only with etcd) and the variables that
 // overrode the spec. Deleted, it comes back.
 func TestKubeControllersConfiguration_CreatedWhenMissingWithStatus(t *testing.T) {
-	for _, mode := range []struct {
-		name string
-		kdd  bool
-	}{{"etcd", false}, {"kubernetes", true}} {
-		t.Run(mode.name, func(t *testing.T) {
-			cl := startCluster(t, mode.kdd)
-			env := map[string]string{"PROMETHEUS_METRICS_PORT": "0", "LEAK_GRACE_PERIOD": "45m"}
-			if mode.kdd {
-				env["DATASTORE_TYPE"] = "kubernetes"
-			}
-			if cl.kcc() != nil {
-				t.Fatal("the test needs a datastore without a KubeControllersConfiguration")
-			}
-			cl.start(Config{Environment: envOf(env)})
+	onEachDatastore(t, func(t *testing.T, cl *cluster) {
+		env := map[string]string{"PROMETHEUS_METRICS_PORT": "0", "LEAK_GRACE_PERIOD": "45m"}
+		if cl.kdd {
+			env["DATASTORE_TYPE"] = "kubernetes"
+		}
+		if cl.kcc() != nil {
+			t.Fatal("the test needs a datastore without a KubeControllersConfiguration")
+		}
+		cl.start(Config{Environment: envOf(env)})
 
-			kcc := cl.kccWhen("the status is written", func(k *v3.KubeControllersConfiguration) bool {
-				return k.Status.RunningConfig.Controllers.Node != nil
-			})
-			got, _ := json.Marshal(kcc.Spec)
-			want, _ := json.Marshal(v3.DefaultKubeControllersConfigurationSpec(!mode.kdd))
-			if string(got) != string(want) {
-				t.Errorf("created spec\n got %s\nwant Calico's defaults %s", got, want)
-			}
-			rc := kcc.Status.RunningConfig
-			if n := rc.Controllers.Node; n.LeakGracePeriod.Duration != 45*time.Minute || n.ReconcilerPeriod.Duration != 5*time.Minute {
-				t.Errorf("running node controller: leakGracePeriod %v (want 45m from the environment), reconcilerPeriod %v (want 5m from the spec)",
-					n.LeakGracePeriod, n.ReconcilerPeriod)
-			}
-			if mirrors := rc.Controllers.Policy != nil && rc.Controllers.Namespace != nil &&
-				rc.Controllers.ServiceAccount != nil && rc.Controllers.WorkloadEndpoint != nil; mirrors == mode.kdd {
-				t.Errorf("etcd mirrors running: %v, with the kubernetes datastore: %v", mirrors, mode.kdd)
-			}
-			if rc.PrometheusMetricsPort == nil || *rc.PrometheusMetricsPort != 0 {
-				t.Errorf("running metrics port %v, want 0 from the environment", rc.PrometheusMetricsPort)
-			}
-			if !maps.Equal(kcc.Status.EnvironmentVars, env) {
-				t.Errorf("status.environmentVars %v, want %v", kcc.Status.EnvironmentVars, env)
-			}
-
-			if _, err := cl.c.Delete(context.Background(), v3.KindKubeControllersConfiguration, "", v3.KubeControllersConfigurationName, ""); err != nil {
-				t.Fatal(err)
-			}
-			cl.kccWhen("the deleted configuration is recreated with its status", func(k *v3.KubeControllersConfiguration) bool {
-				return k.UID != kcc.UID && k.Status.RunningConfig.Controllers.Node != nil
-			})
+		kcc := cl.kccWhen("the status is written", func(k *v3.KubeControllersConfiguration) bool {
+			return k.Status.RunningConfig.Controllers.Node != nil
 		})
-	}
+		got, _ := json.Marshal(kcc.Spec)
+		want, _ := json.Marshal(v3.DefaultKubeControllersConfigurationSpec(!cl.kdd))
+		if string(got) != string(want) {
+			t.Errorf("created spec\n got %s\nwant Calico's defaults %s", got, want)
+		}
+		rc := kcc.Status.RunningConfig
+		if n := rc.Controllers.Node; n.LeakGracePeriod.Duration != 45*time.Minute || n.ReconcilerPeriod.Duration != 5*time.Minute {
+			t.Errorf("running node controller: leakGracePeriod %v (want 45m from the environment), reconcilerPeriod %v (want 5m from the spec)",
+				n.LeakGracePeriod, n.ReconcilerPeriod)
+		}
+		if mirrors := rc.Controllers.Policy != nil && rc.Controllers.Namespace != nil &&
+			rc.Controllers.ServiceAccount != nil && rc.Controllers.WorkloadEndpoint != nil; mirrors == cl.kdd {
+			t.Errorf("etcd mirrors running: %v, with the kubernetes datastore: %v", mirrors, cl.kdd)
+		}
+		if rc.PrometheusMetricsPort == nil || *rc.PrometheusMetricsPort != 0 {
+			t.Errorf("running metrics port %v, want 0 from the environment", rc.PrometheusMetricsPort)
+		}
+		if !maps.Equal(kcc.Status.EnvironmentVars, env) {
+			t.Errorf("status.environmentVars %v, want %v", kcc.Status.EnvironmentVars, env)
+		}
+
+		if _, err := cl.c.Delete(context.Background(), v3.KindKubeControllersConfiguration, "", v3.KubeControllersConfigurationName, ""); err != nil {
+			t.Fatal(err)
+		}
+		cl.kccWhen("the deleted configuration is recreated with its status", func(k *v3.KubeControllersConfiguration) bool {
+			return k.UID != kcc.UID && k.Status.RunningConfig.Controllers.Node != nil
+		})
+	})
 }
 
 // Spec changes take effect in the running process: a shorter
@@ -180,6 +176,33 @@ func TestKubeControllersConfiguration_EnvironmentStillWins(t *testing.T) {
 	eventually(t, 30*time.Second, "node-b's affinities are released by the node controller ENABLED_CONTROLLERS keeps", func() bool {
 		l, err := cl.be.List(context.Background(), datastore.ListOptions{Kind: v3.KindBlockAffinity, NamePrefix: "node-b-"})
 		return err == nil && len(l.Items) == 0
+	})
+}
+
+// prometheusMetricsPort comes from an existing resource (no variable
+// set), and changing it moves the health and metrics server at once.
+func TestKubeControllersConfiguration_MetricsPortMoves(t *testing.T) {
+	cl := startCluster(t, true)
+	ports := testutil.FreePorts(t, 2)
+	kcc := v3.NewKubeControllersConfiguration()
+	kcc.Name = v3.KubeControllersConfigurationName
+	kcc.Spec = v3.DefaultKubeControllersConfigurationSpec(false)
+	kcc.Spec.PrometheusMetricsPort = &ports[0]
+	if _, err := cl.c.Create(context.Background(), kcc); err != nil {
+		t.Fatal(err)
+	}
+	cl.start(Config{Environment: envOf(map[string]string{"DATASTORE_TYPE": "kubernetes"})})
+	ready := func(port int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return Probe(ctx, "127.0.0.1:"+strconv.Itoa(port), PathReadiness)
+	}
+	if err := ready(ports[0]); err != nil {
+		t.Fatalf("the resource's port: %v", err)
+	}
+	cl.updateKCC(func(s *v3.KubeControllersConfigurationSpec) { s.PrometheusMetricsPort = &ports[1] })
+	eventually(t, 30*time.Second, "the server answers on the new port and no longer on the old one", func() bool {
+		return ready(ports[1]) == nil && ready(ports[0]) != nil
 	})
 }
 

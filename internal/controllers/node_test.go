@@ -19,12 +19,7 @@ import (
 // Calico Node outside Kubernetes is left alone. With the etcd datastore
 // and with the Kubernetes datastore.
 func TestNodeController_DeletedNodeReleasesCalicoNodeAffinitiesAndAddresses(t *testing.T) {
-	for _, mode := range []struct {
-		name string
-		kdd  bool
-	}{{"etcd", false}, {"kubernetes", true}} {
-		t.Run(mode.name, func(t *testing.T) { nodeDeletionStory(t, startCluster(t, mode.kdd)) })
-	}
+	onEachDatastore(t, nodeDeletionStory)
 }
 
 func nodeDeletionStory(t *testing.T, cl *cluster) {
