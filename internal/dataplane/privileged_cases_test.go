@@ -3,6 +3,7 @@ package dataplane
 import (
 	"bufio"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -655,6 +656,11 @@ func TestPrivilegedPolicy_TrafficMatrix(t *testing.T) {
 			l.assertMatrix(t, tc.expect)
 			if tc.check != nil {
 				tc.check(t, l)
+			}
+			// TRICOLOR_DUMP_CASE=<case> logs the table as the case left it
+			// (the excerpt in docs/felix.md comes from here).
+			if os.Getenv("TRICOLOR_DUMP_CASE") == tc.name {
+				t.Logf("nft list table inet %s after %s:\n%s", TableName, tc.name, l.listTable(t))
 			}
 		})
 	}
