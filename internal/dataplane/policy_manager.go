@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -93,9 +92,11 @@ type PolicyManager struct {
 	// policy and profile chains that exist.
 	cache      map[string]*fragment
 	chainNames map[string]bool
-	// rendered is the size of the last rendered table (to pre-size the
-	// next one).
-	rendered struct{ chains, sets int }
+	// render is the incremental render state (render_incremental.go).
+	render renderState
+	// policyKeys and wepKeys map fragment keys back to their objects.
+	policyKeys map[string]calc.PolicyID
+	wepKeys    map[string]calc.WorkloadEndpointID
 
 	inSync      bool
 	dirty       bool
@@ -130,6 +131,9 @@ func NewPolicyManager(nftIface knftables.Interface, cfg PolicyConfig) *PolicyMan
 		pools:      map[string]calc.Pool{},
 		cache:      map[string]*fragment{},
 		chainNames: map[string]bool{},
+		render:     renderState{stale: map[string]bool{}},
+		policyKeys: map[string]calc.PolicyID{},
+		wepKeys:    map[string]calc.WorkloadEndpointID{},
 		dirty:      true,
 	}
 }
@@ -178,12 +182,19 @@ func (m *PolicyManager) OnUpdate(u calc.Update) {
 		}
 		m.noteShape(&before, s)
 	case calc.IPSetRemove:
+		if old := m.ipsets[u.ID]; old != nil && (old.interval(4) || old.interval(6)) {
+			// Rules still naming it (calc removes a set after the last
+			// rule using it) would name the n4-/n6- set that goes.
+			m.invalidatePrefix("policy/", "profile/")
+		}
 		delete(m.ipsets, u.ID)
 	case calc.ActivePolicyUpdate:
 		m.policies[u.ID] = u.Policy
+		m.policyKeys[u.Key()] = u.ID
 		m.setChainsKnown(true, policyChain(u.ID, true), policyChain(u.ID, false))
 	case calc.ActivePolicyRemove:
 		delete(m.policies, u.ID)
+		delete(m.policyKeys, u.Key())
 		m.setChainsKnown(false, policyChain(u.ID, true), policyChain(u.ID, false))
 	case calc.ActiveProfileUpdate:
 		m.profiles[u.Name] = u.Profile
@@ -193,26 +204,32 @@ func (m *PolicyManager) OnUpdate(u calc.Update) {
 		m.setChainsKnown(false, profileChain(u.Name, true), profileChain(u.Name, false))
 	case calc.WorkloadEndpointUpdate:
 		m.workloads[u.ID] = u.Endpoint
+		m.wepKeys[u.Key()] = u.ID
+		m.render.usedStale = true
 	case calc.WorkloadEndpointRemove:
 		delete(m.workloads, u.ID)
+		delete(m.wepKeys, u.Key())
+		m.render.usedStale = true
 	case calc.HostEndpointUpdate:
 		m.hosts[u.Name] = u.Endpoint
+		m.render.usedStale = true
 	case calc.HostEndpointRemove:
 		delete(m.hosts, u.Name)
+		m.render.usedStale = true
 	case calc.IPPoolUpdate:
 		m.pools[u.Name] = u.Pool
 	case calc.IPPoolRemove:
 		delete(m.pools, u.Name)
 	case calc.ConfigUpdate:
 		m.applyConfig(u.Config)
-		clear(m.cache) // the log prefix is in every policy chain
+		m.invalidateAll() // the log prefix is in every policy chain
 	case calc.InSync:
 		m.inSync = true
 	default:
 		return
 	}
 	// Fragment cache keys are the calc update keys (see Render).
-	delete(m.cache, u.Key())
+	m.invalidate(u.Key())
 	m.dirty = true
 }
 
@@ -227,11 +244,7 @@ func (m *PolicyManager) noteShape(old, cur *ipSet) {
 		if old == nil && !cur.interval(fam) {
 			continue
 		}
-		for k := range m.cache {
-			if strings.HasPrefix(k, "policy/") || strings.HasPrefix(k, "profile/") {
-				delete(m.cache, k)
-			}
-		}
+		m.invalidatePrefix("policy/", "profile/")
 		return
 	}
 }
@@ -258,11 +271,7 @@ func (m *PolicyManager) setChainsKnown(known bool, names ...string) {
 		}
 	}
 	if changed {
-		for k := range m.cache {
-			if strings.HasPrefix(k, "wep/") || strings.HasPrefix(k, "hep/") {
-				delete(m.cache, k)
-			}
-		}
+		m.invalidatePrefix("wep/", "hep/")
 	}
 }
 
@@ -397,77 +406,6 @@ func (m *PolicyManager) countResync(drift int) {
 		m.stats.DriftRepairs += drift
 		m.log.Warn("nftables drift: the kernel table differs from what we programmed; repairing", "objects", drift)
 	}
-}
-
-// Render returns the desired table for the recorded state (exported for
-// tests and `calico-node` diagnostics).
-func (m *PolicyManager) Render() *nft.Table {
-	t := nft.NewTable()
-	// Sized like the last render: growing maps of thousands of chains
-	// was a third of a steady-state Render.
-	t.Chains = make(map[string]*nft.Chain, m.rendered.chains)
-	t.Sets = make(map[string]*nft.Set, m.rendered.sets)
-	defer func() { m.rendered.chains, m.rendered.sets = len(t.Chains), len(t.Sets) }()
-	resolved, wildcard := m.resolveHosts()
-	m.wildcardHost = wildcard
-	m.renderBase(t)
-	m.renderNAT(t)
-	for _, id := range sortedKeys(m.ipsets) {
-		m.cached("ipset/"+id, func(t *nft.Table) { renderIPSet(t, id, m.ipsets[id], m.families()) }).mergeInto(t, nil)
-	}
-	// Only the directions some endpoint uses get a chain: an ingress-only
-	// policy has no egress chain. (Keyed by ID, not chain name: thousands
-	// of endpoint → policy references would each build a name.)
-	type direction struct {
-		id      calc.PolicyID
-		inbound bool
-	}
-	used := map[direction]bool{}
-	use := func(tiers []calc.TierInfo) {
-		for _, tier := range tiers {
-			for _, id := range tier.IngressPolicies {
-				used[direction{id, true}] = true
-			}
-			for _, id := range tier.EgressPolicies {
-				used[direction{id, false}] = true
-			}
-		}
-	}
-	for _, ep := range m.workloads {
-		use(ep.Tiers)
-	}
-	for _, ep := range m.hosts {
-		use(ep.Tiers)
-		use(ep.ForwardTiers)
-		if ep.InterfaceName != wildcardIface { // the wildcard has no untracked stage
-			use(ep.UntrackedTiers)
-		}
-		use(ep.PreDNATTiers)
-	}
-	for id, p := range m.policies {
-		in, out := used[direction{id, true}], used[direction{id, false}]
-		// A policy's fragment holds its pi- (inbound) and po- (outbound)
-		// chain (policyChain).
-		keep := func(name string) bool {
-			return in && strings.HasPrefix(name, "pi-") || out && strings.HasPrefix(name, "po-")
-		}
-		m.cached("policy/"+policyKey(id), func(t *nft.Table) { m.renderPolicyChains(t, id, p) }).mergeInto(t, keep)
-	}
-	for name, p := range m.profiles {
-		m.cached("profile/"+name, func(t *nft.Table) { m.renderProfileChains(t, name, p) }).mergeInto(t, nil)
-	}
-	for id, ep := range m.workloads {
-		m.cached("wep/"+id.Namespace+"/"+id.Name, func(t *nft.Table) { m.renderWorkload(t, id, ep) }).mergeInto(t, nil)
-	}
-	for name, ep := range m.hosts {
-		ifaces := resolved[name]
-		if !slices.Equal(ifaces, m.hostRendered[name]) {
-			delete(m.cache, "hep/"+name) // its interfaces changed (expectedIPs, a competing endpoint)
-		}
-		m.cached("hep/"+name, func(t *nft.Table) { m.renderHost(t, name, ifaces, ep) }).mergeInto(t, nil)
-	}
-	m.hostRendered = resolved
-	return t
 }
 
 // families are the IP families the table covers: 4 and 6, or 4 alone

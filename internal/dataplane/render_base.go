@@ -109,8 +109,10 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 			mapComment = "known workload interface: accept the host's traffic to it"
 			ruleComment = mapComment
 		}
-		t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: mapComment,
-			Elements: map[string]string{}, QuoteKeys: true}
+		if t.Maps[d.m] == nil { // kept between incremental renders: fragments own the elements
+			t.Maps[d.m] = &nft.Map{Name: d.m, Type: "ifname : verdict", Comment: mapComment,
+				Elements: map[string]string{}, QuoteKeys: true}
+		}
 		// One dispatch chain per map: the vmap's goto returns to the
 		// caller of the dispatch chain, skipping anything after it.
 		c := t.AddChain(d.chain, nil)

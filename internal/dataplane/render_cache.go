@@ -46,19 +46,55 @@ func fragmentOf(t *nft.Table) *fragment {
 	return f
 }
 
+// merged is what one fragment put into the table: all of it, or the
+// chains a keep filter let through.
+type merged struct {
+	chains   []*nft.Chain
+	sets     []*nft.Set
+	mapElems []mapElem
+}
+
 // mergeInto adds the fragment to the desired table; keep (if not nil)
-// filters chains.
-func (f *fragment) mergeInto(t *nft.Table, keep func(string) bool) {
-	for _, c := range f.chains {
-		if keep == nil || keep(c.Name) {
-			t.Chains[c.Name] = c
+// filters chains. It returns what it added, for removeFrom.
+func (f *fragment) mergeInto(t *nft.Table, keep func(string) bool) *merged {
+	mg := &merged{chains: f.chains, sets: f.sets, mapElems: f.mapElems}
+	if keep != nil {
+		mg.chains = nil
+		for _, c := range f.chains {
+			if keep(c.Name) {
+				mg.chains = append(mg.chains, c)
+			}
 		}
 	}
-	for _, s := range f.sets {
+	for _, c := range mg.chains {
+		t.Chains[c.Name] = c
+	}
+	for _, s := range mg.sets {
 		t.Sets[s.Name] = s
 	}
-	for _, e := range f.mapElems {
+	for _, e := range mg.mapElems {
 		t.Maps[e.m].Elements[e.key] = e.value
+	}
+	return mg
+}
+
+// removeFrom takes out of the table what mergeInto added, leaving any name
+// another fragment has taken over since.
+func (mg *merged) removeFrom(t *nft.Table) {
+	for _, c := range mg.chains {
+		if t.Chains[c.Name] == c {
+			delete(t.Chains, c.Name)
+		}
+	}
+	for _, s := range mg.sets {
+		if t.Sets[s.Name] == s {
+			delete(t.Sets, s.Name)
+		}
+	}
+	for _, e := range mg.mapElems {
+		if elems := t.Maps[e.m].Elements; elems[e.key] == e.value {
+			delete(elems, e.key)
+		}
 	}
 }
 
