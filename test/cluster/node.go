@@ -120,9 +120,12 @@ func (c *Cluster) installTricolor(n *Node) {
 		"KUBERNETES_NODE_NAME=" + n.Name, "KUBERNETES_SERVICE_HOST=" + strings.Split(strings.TrimPrefix(c.Server, "https://"), ":")[0],
 		fmt.Sprintf("KUBERNETES_SERVICE_PORT=%d", apiPort), "CNI_MTU=1450", "SKIP_CNI_BINARIES=", "DATASTORE_TYPE=kubernetes",
 	}
-	out, err := testutil.Run("env", append(env, filepath.Join(c.bins.Tricolor, "calico-node"), "install-cni",
+	// Inside the node's namespace: install-cni asks the API server for the
+	// CNI plugin's token (TokenRequest), and the API server's address is
+	// only reachable there.
+	out, err := testutil.Run("ip", append([]string{"netns", "exec", n.NS.Name, "env"}, append(env, filepath.Join(c.bins.Tricolor, "calico-node"), "install-cni",
 		"--source-bin-dir="+c.bins.Tricolor, "--host-bin-dir="+d.cniBin(), "--host-net-dir="+d.cniConf(),
-		"--service-account-dir="+d.serviceAccount())...)
+		"--service-account-dir="+d.serviceAccount())...)...)
 	if err != nil {
 		t.Fatalf("node %s: calico-node install-cni: %v\n%s", n.Name, err, out)
 	}
