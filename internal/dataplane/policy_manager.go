@@ -362,6 +362,7 @@ func (m *PolicyManager) Apply(ctx context.Context) error {
 	}
 	t := m.Render()
 	res, err := m.rec.Sync(ctx, t, m.inSync)
+	m.synced()
 	m.stats.LastApply = time.Since(start)
 	m.stats.LastResult = res
 	if err != nil {

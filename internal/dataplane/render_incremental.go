@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -31,6 +32,11 @@ type renderState struct {
 	// Render; usedStale says an endpoint changed since.
 	used      map[direction]bool
 	usedStale bool
+	// base names the chains and sets renderBase and renderNAT made last
+	// time; changes what renders changed since the last Sync (nil after a
+	// full render: compare everything).
+	base    *nft.Changes
+	changes *nft.Changes
 }
 
 // direction is one direction of a policy: only the directions some
@@ -88,7 +94,73 @@ func (m *PolicyManager) Render() *nft.Table {
 		m.renderChanged(resolved)
 	}
 	m.hostRendered = resolved
+	m.render.table.Changed = m.render.changes
 	return m.render.table
+}
+
+// synced is called after each Sync of the rendered table: the next
+// render's changes are counted from here. (After a failed Sync the
+// Reconciler compares everything anyway.)
+func (m *PolicyManager) synced() {
+	m.render.changes = nft.NewChanges()
+}
+
+// renderBaseInto renders the base chains, dispatch maps and pool sets into
+// t, replacing the previous ones, and notes their names as changed.
+func (m *PolicyManager) renderBaseInto(t *nft.Table) {
+	scratch := nft.NewTable()
+	m.renderBase(scratch)
+	m.renderNAT(scratch)
+	cur := nft.NewChanges()
+	for name, c := range scratch.Chains {
+		t.Chains[name] = c
+		cur.Chains[name] = true
+	}
+	for name, s := range scratch.Sets {
+		t.Sets[name] = s
+		cur.Sets[name] = true
+	}
+	for name, mp := range scratch.Maps {
+		if t.Maps[name] == nil { // kept between renders: fragments own the elements
+			t.Maps[name] = mp
+		}
+	}
+	if prev, ch := m.render.base, m.render.changes; prev != nil && ch != nil {
+		for name := range prev.Chains {
+			if !cur.Chains[name] {
+				delete(t.Chains, name)
+			}
+			ch.Chains[name] = true
+		}
+		for name := range prev.Sets {
+			if !cur.Sets[name] {
+				delete(t.Sets, name)
+			}
+			ch.Sets[name] = true
+		}
+	}
+	m.render.base = cur
+	if ch := m.render.changes; ch != nil {
+		maps.Copy(ch.Chains, cur.Chains)
+		maps.Copy(ch.Sets, cur.Sets)
+	}
+}
+
+// noteChanged adds what a fragment merged or removed to the changes.
+func (m *PolicyManager) noteChanged(mg *merged) {
+	ch := m.render.changes
+	if ch == nil || mg == nil {
+		return
+	}
+	for _, c := range mg.chains {
+		ch.Chains[c.Name] = true
+	}
+	for _, s := range mg.sets {
+		ch.Sets[s.Name] = true
+	}
+	for _, e := range mg.mapElems {
+		ch.Maps[e.m] = true
+	}
 }
 
 // renderAll builds the table from scratch (from cached fragments where
@@ -104,8 +176,8 @@ func (m *PolicyManager) renderAll(resolved map[string][]string) {
 	}
 	rs.table, rs.merged, rs.full = t, make(map[string]*merged, len(rs.merged)), false
 	clear(rs.stale)
-	m.renderBase(t)
-	m.renderNAT(t)
+	rs.changes, rs.base = nil, nil // the next Sync compares everything
+	m.renderBaseInto(t)
 	rs.used, rs.usedStale = m.usedDirections(), false
 	for id := range m.ipsets {
 		m.renderKey(t, "ipset/"+id, resolved)
@@ -129,8 +201,7 @@ func (m *PolicyManager) renderAll(resolved map[string][]string) {
 func (m *PolicyManager) renderChanged(resolved map[string][]string) {
 	rs := &m.render
 	t := rs.table
-	m.renderBase(t)
-	m.renderNAT(t)
+	m.renderBaseInto(t)
 	if rs.usedStale {
 		// An endpoint changed: re-merge the policies whose directions in
 		// use changed with it.
@@ -152,6 +223,7 @@ func (m *PolicyManager) renderChanged(resolved map[string][]string) {
 	for _, k := range keys {
 		if mg := rs.merged[k]; mg != nil {
 			mg.removeFrom(t)
+			m.noteChanged(mg)
 			delete(rs.merged, k)
 		}
 	}
@@ -211,7 +283,9 @@ func (m *PolicyManager) renderKey(t *nft.Table, key string, resolved map[string]
 	default:
 		return
 	}
-	m.render.merged[key] = m.cached(key, fn).mergeInto(t, keep)
+	mg := m.cached(key, fn).mergeInto(t, keep)
+	m.render.merged[key] = mg
+	m.noteChanged(mg)
 }
 
 // usedDirections lists the policy directions some endpoint uses.

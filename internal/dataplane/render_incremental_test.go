@@ -18,13 +18,19 @@ import (
 // profiles, workloads, host endpoints by name, "*" and expectedIPs, host
 // interface changes, pools, configuration) to one manager, rendering after
 // every batch, and compares each render with a fresh manager's render of
-// all the updates so far: the patched table must equal the rebuilt one.
+// all the updates so far: the patched table must equal the rebuilt one,
+// and the table it keeps in (fake) nftables, synced comparing only what
+// changed, must equal a fresh manager's first sync.
 func TestRender_IncrementalMatchesFull(t *testing.T) {
 	for seed := int64(1); seed <= 25; seed++ {
 		rng := rand.New(rand.NewSource(seed))
-		g := &updateGen{rng: rng, sets: map[string]bool{}}
-		inc, _ := newFakeManager(t, PolicyConfig{})
-		var all []calc.Update
+		g := &updateGen{rng: rng, sets: map[string]bool{"s:a": true, "s:b": true, "s:c": true}}
+		inc, incNFT := newFakeManager(t, PolicyConfig{})
+		// Rules name sets a, b and c, which exist throughout (calc sends a
+		// set before the first rule naming it and removes it after the
+		// last); set x comes and goes.
+		all := []calc.Update{calc.InSync{}, set("s:a"), set("s:b"), set("s:c")}
+		inc.OnUpdates(all)
 		var ifaces map[string][]netip.Addr
 		for step := 0; step < 80; step++ {
 			batch := g.batch()
@@ -34,13 +40,19 @@ func TestRender_IncrementalMatchesFull(t *testing.T) {
 				ifaces = g.hostIfaces()
 				inc.SetHostInterfaces(ifaces)
 			}
-			got := dumpTable(inc.Render())
-
-			ref, _ := newFakeManager(t, PolicyConfig{})
+			ref, refNFT := newFakeManager(t, PolicyConfig{})
 			ref.SetHostInterfaces(ifaces)
 			ref.OnUpdates(all)
-			if want := dumpTable(ref.Render()); got != want {
+			if got, want := dumpTable(inc.Render()), dumpTable(ref.Render()); got != want {
 				t.Fatalf("seed %d step %d: incremental render differs from a full render after %v:\n%s",
+					seed, step, describe(batch), lineDiff(want, got))
+			}
+			// And through the Reconciler: the long-lived table, synced
+			// with only the changed objects compared, equals a fresh one.
+			mustApply(t, inc)
+			mustApply(t, ref)
+			if got, want := canonicalDump(incNFT.Dump()), canonicalDump(refNFT.Dump()); got != want {
+				t.Fatalf("seed %d step %d: table synced incrementally differs from a fresh sync after %v:\n%s",
 					seed, step, describe(batch), lineDiff(want, got))
 			}
 		}
@@ -74,11 +86,11 @@ func (g *updateGen) batch() []calc.Update {
 func (g *updateGen) update() calc.Update {
 	switch g.pick(10) {
 	case 0, 1:
-		id := genSets[g.pick(len(genSets))]
+		id := append(genSets, "s:x")[g.pick(len(genSets)+1)]
 		if g.sets[id] && g.pick(2) == 0 {
 			return calc.IPSetDelta{ID: id, Added: g.addrs(), Removed: g.addrs()}
 		}
-		if g.pick(5) == 0 {
+		if id == "s:x" && g.pick(3) == 0 {
 			delete(g.sets, id)
 			return calc.IPSetRemove{ID: id}
 		}
@@ -229,5 +241,19 @@ func dumpTable(t *nft.Table) string {
 		}
 	}
 	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// canonicalDump orders a knftables fake dump by object, keeping the order
+// of each chain's rules (the fake lists objects in creation order).
+func canonicalDump(dump string) string {
+	lines := strings.Split(strings.TrimSpace(dump), "\n")
+	key := func(l string) string {
+		if f := strings.Fields(l); len(f) > 4 && f[0] == "add" && f[1] == "rule" {
+			return strings.Join(f[:5], " ")
+		}
+		return l
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return key(lines[i]) < key(lines[j]) })
 	return strings.Join(lines, "\n")
 }

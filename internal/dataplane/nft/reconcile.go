@@ -109,11 +109,28 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		next.tableExists = true
 	}
 
+	// The objects to compare: all of them, or — when the cache is exactly
+	// the result of syncing the previous want (a successful pruning Sync,
+	// nothing re-read since) and want names what changed since — only
+	// those.
+	wantChains, wantSets, elemMaps := want.Chains, want.Sets, want.Maps
+	haveChains, haveSets := have.chains, have.sets
+	if ch := want.Changed; ch != nil && r.synced != nil && prune {
+		wantChains, haveChains = pick(want.Chains, ch.Chains), pick(have.chains, ch.Chains)
+		wantSets, haveSets = pick(want.Sets, ch.Sets), pick(have.sets, ch.Sets)
+		elemMaps = pick(want.Maps, ch.Maps)
+		for name, m := range want.Maps {
+			if _, ok := have.maps[name]; !ok {
+				elemMaps[name] = m // new: all its elements
+			}
+		}
+	}
+
 	// Sets and maps, and their new elements, before any rule uses them.
 	// Sets passed again as the same object since the last sync need no
 	// element diff; only the others are looked at (sorted, for stable
 	// transactions).
-	for _, name := range sortedWhere(want.Sets, func(name string, s *Set) bool {
+	for _, name := range sortedWhere(wantSets, func(name string, s *Set) bool {
 		_, exists := have.sets[name]
 		return !exists || r.synced[name] != s
 	}) {
@@ -156,7 +173,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 
 	// Chains: create the missing ones first so that jumps between new
 	// chains resolve, then fill the ones whose rules differ.
-	for _, name := range sortedWhere(want.Chains, func(name string, _ *Chain) bool { _, ok := have.chains[name]; return !ok }) {
+	for _, name := range sortedWhere(wantChains, func(name string, _ *Chain) bool { _, ok := have.chains[name]; return !ok }) {
 		c := want.Chains[name]
 		ch := &knftables.Chain{Name: name}
 		if c.Base != nil {
@@ -167,7 +184,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 		tx.Add(ch)
 		next.chains[name] = []string{}
 	}
-	for _, name := range sortedWhere(want.Chains, func(name string, c *Chain) bool {
+	for _, name := range sortedWhere(wantChains, func(name string, c *Chain) bool {
 		cur, exists := have.chains[name]
 		return !exists || !slices.Equal(cur, c.comments())
 	}) {
@@ -185,7 +202,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 	}
 
 	// Map elements (verdicts point at chains that now exist).
-	for _, name := range sortedKeys(want.Maps) {
+	for _, name := range sortedKeys(elemMaps) {
 		m := want.Maps[name]
 		cur := have.maps[name]
 		nextElems := maps.Clone(next.maps[name])
@@ -210,7 +227,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 	}
 
 	if prune {
-		for _, name := range sortedWhere(want.Sets, func(name string, s *Set) bool {
+		for _, name := range sortedWhere(wantSets, func(name string, s *Set) bool {
 			return len(have.sets[name]) > 0 && r.synced[name] != s
 		}) {
 			var stale []string
@@ -240,7 +257,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			res.SetsDeleted++
 		}
 		var gone []string
-		for _, name := range sortedWhere(have.chains, func(name string, _ []string) bool { _, ok := want.Chains[name]; return !ok }) {
+		for _, name := range sortedWhere(haveChains, func(name string, _ []string) bool { _, ok := want.Chains[name]; return !ok }) {
 			gone = append(gone, name)
 			if len(have.chains[name]) > 0 {
 				tx.Flush(&knftables.Chain{Name: name})
@@ -251,7 +268,7 @@ func (r *Reconciler) syncFrom(ctx context.Context, want *Table, prune bool, res 
 			delete(next.chains, name)
 			res.ChainsDeleted++
 		}
-		for _, name := range sortedWhere(have.sets, func(name string, _ map[string]struct{}) bool { _, ok := want.Sets[name]; return !ok }) {
+		for _, name := range sortedWhere(haveSets, func(name string, _ map[string]struct{}) bool { _, ok := want.Sets[name]; return !ok }) {
 			tx.Delete(&knftables.Set{Name: name})
 			delete(next.sets, name)
 			res.SetsDeleted++

@@ -9,12 +9,40 @@ import (
 	"sigs.k8s.io/knftables"
 )
 
-// Table is the desired content of the one table the Reconciler owns. Build a
-// fresh Table for every Sync; the Reconciler never keeps a reference to it.
+// Table is the desired content of the one table the Reconciler owns. The
+// Reconciler never keeps a reference to it: a caller may patch the same
+// Table between Syncs (naming what it patched in Changed).
 type Table struct {
 	Chains map[string]*Chain
 	Sets   map[string]*Set
 	Maps   map[string]*Map
+	// Changed, if not nil, names every object that may differ from the
+	// Table given to the previous Sync (maps: those whose elements may
+	// differ). While the Reconciler's cache is the result of that Sync,
+	// only these are compared: a one-policy change looks at one chain,
+	// not thousands. Nil compares everything.
+	Changed *Changes
+}
+
+// Changes names objects of a Table by kind.
+type Changes struct {
+	Chains, Sets, Maps map[string]bool
+}
+
+// NewChanges returns an empty Changes.
+func NewChanges() *Changes {
+	return &Changes{Chains: map[string]bool{}, Sets: map[string]bool{}, Maps: map[string]bool{}}
+}
+
+// pick returns the entries of m named in names.
+func pick[V any](m map[string]V, names map[string]bool) map[string]V {
+	out := make(map[string]V, len(names))
+	for n := range names {
+		if v, ok := m[n]; ok {
+			out[n] = v
+		}
+	}
+	return out
 }
 
 // NewTable returns an empty desired table.
