@@ -3,7 +3,7 @@
 # iperf3), and the calc graph's full sync (fresh processes) and per-change
 # cost (Go benchmarks), each beside a baseline from the same run.
 go build -o "$tmp/bench-felix" ./bench/felix
-section felix "$tmp/bench-felix" -out "$tmp/felix.md"
+section felix "$tmp/bench-felix" -rounds 9 -out "$tmp/felix.md"
 section felix-fullsync go test -run '^$' -bench 'Graph_FullSync$' -benchtime 3x ./internal/calc/
 section felix-change go test -run '^$' -bench 'Graph_(Endpoint|RemoteEndpoint)LabelChange$' -benchtime 300x -count 3 ./internal/calc/
 # nsop LOG NAME: the median ns/op of benchmark NAME in LOG.
@@ -15,7 +15,7 @@ full=$(nsop felix-fullsync BenchmarkGraph_FullSync)
 {
 	echo "## Felix (\`internal/felix\`, \`internal/calc\`, \`internal/dataplane\`)"
 	echo
-	echo "Rerun with \`hack/bench.sh felix\` (as root; four minutes on a quiet 2-core machine, seven at load 40). Program: \`bench/felix\`; Go benchmarks: \`internal/calc/bench_test.go\`."
+	echo "Rerun with \`hack/bench.sh felix\` (as root; about four minutes on a quiet 2-core machine). Program: \`bench/felix\`; Go benchmarks: \`internal/calc/bench_test.go\`."
 	echo
 	cat "$tmp/felix.md"
 	echo
