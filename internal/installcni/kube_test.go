@@ -147,7 +147,7 @@ func TestCNIToken_AgainstTheAPIServer(t *testing.T) {
 		must(err)
 		first := kubeconfigToken(t, cfg)
 		cfg.TokenRefreshInterval = 200 * time.Millisecond // else 6-12 h for a 24 h token
-		var logs syncBuffer
+		var logs testutil.LockedBuffer
 		r, err := NewRefresher(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 		must(err)
 		rctx, stop := context.WithCancel(ctx)
@@ -176,7 +176,7 @@ func TestCNIToken_AgainstTheAPIServer(t *testing.T) {
 	t.Run("the refresher moves off the fallback once the account exists", func(t *testing.T) {
 		cfg := podLayout(t, "late-cni")
 		cfg.TokenRefreshInterval = 200 * time.Millisecond
-		var logs syncBuffer
+		var logs testutil.LockedBuffer
 		r, err := NewRefresher(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 		must(err)
 		rctx, stop := context.WithCancel(ctx)

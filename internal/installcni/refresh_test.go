@@ -1,7 +1,6 @@
 package installcni
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
 func TestRefreshDelay_QuarterOfRemainingLifetimePlusJitter(t *testing.T) {
@@ -72,24 +73,6 @@ func (s *tokenSeq) token(context.Context) (Token, error) {
 	return step.tok, step.err
 }
 
-// syncBuffer is a log sink safe for the refresher's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // kubeconfigToken reads the token of the kubeconfig in cfg.HostNetDir.
 func kubeconfigToken(t *testing.T, cfg Config) string {
 	t.Helper()
@@ -124,7 +107,7 @@ func TestRefresher_RetriesAfterAFailureAndKeepsTheOldToken(t *testing.T) {
 		{err: errors.New("connection refused")},
 		{tok: Token{Value: "new-token", Expires: time.Now().Add(time.Hour), Account: "system:serviceaccount:kube-system:calico-cni-plugin"}},
 	}}
-	var logs syncBuffer
+	var logs testutil.LockedBuffer
 	r := newRefresher(cfg, seq, slog.New(slog.NewTextHandler(&logs, nil)))
 	r.firstRetry = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
