@@ -2,9 +2,7 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,10 +20,7 @@ import (
 func TestPrivilegedCalicoNode_StartsInNamespace(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "calico-node")
-	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testutil.BuildBinary(t, ".")
 	ns := testutil.NewNetns(t, "cnode")
 	peer := testutil.NewNetns(t, "cpeer")
 	testutil.Veth(t, ns, "eth0", peer, "peer0")

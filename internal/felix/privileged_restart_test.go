@@ -7,9 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,7 +113,7 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	bin := buildCalicoNode(t, dir)
+	bin := testutil.BuildBinary(t, "github.com/tricolor-net/tricolor/cmd/calico-node")
 	etcdProc := testutil.StartEtcdProcess(t)
 	be, err := etcd.New(etcd.Config{Endpoints: []string{etcdProc.Endpoint}, DialTimeout: 5 * time.Second})
 	if err != nil {
@@ -315,17 +313,6 @@ func TestPrivilegedFelix_AgentKilledDuringIperfStream(t *testing.T) {
 	deleted = time.Now()
 	waitFor(t, 15*time.Second, "hand-deleted policy rule restored", a, func() bool { return strings.Contains(listChain(), allow) })
 	t.Logf("hand-deleted policy rule restored after %v", time.Since(deleted).Round(time.Millisecond))
-}
-
-// buildCalicoNode builds cmd/calico-node into dir.
-func buildCalicoNode(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "calico-node")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/tricolor-net/tricolor/cmd/calico-node")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build calico-node: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func felixReady(node *testutil.Netns, bin string, env []string) bool {
