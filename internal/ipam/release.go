@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
@@ -43,32 +44,17 @@ func (m *IPAM) ReleaseIPs(ctx context.Context, opts ...ReleaseOptions) ([]netip.
 	for _, cidr := range cidrs {
 		var r releaseResult
 		err := m.retry(ctx, "release from ipamblock "+blockName(cidr), func() error {
-			b, err := m.getBlock(ctx, cidr)
-			if errors.Is(err, datastore.ErrNotFound) {
+			found, err := m.releaseInBlock(ctx, cidr, cooldown, func(b *block) (n int, err error) {
+				r, err = b.release(byBlock[cidr], m.now(), cooldown)
+				return len(r.released), err
+			})
+			if err == nil && !found {
 				r = releaseResult{}
 				for _, o := range byBlock[cidr] {
 					r.notAllocated = append(r.notAllocated, o.Address)
 				}
-				return nil
 			}
-			if err != nil {
-				return err
-			}
-			b.deallocateExpired(m.now(), cooldown)
-			if r, err = b.release(byBlock[cidr], m.now(), cooldown); err != nil {
-				return err
-			}
-			if len(r.released) == 0 {
-				return nil
-			}
-			if err := m.updateBlock(ctx, b); err != nil {
-				if errors.Is(err, datastore.ErrNotFound) {
-					return errStaleRead
-				}
-				return err
-			}
-			m.dropIfUnowned(ctx, b)
-			return nil
+			return err
 		})
 		if err != nil {
 			errs = append(errs, err)
@@ -82,6 +68,34 @@ func (m *IPAM) ReleaseIPs(ctx context.Context, opts ...ReleaseOptions) ([]netip.
 		}
 	}
 	return notAllocated, errors.Join(errs...)
+}
+
+// releaseInBlock is one attempt at a release from the block at cidr: it
+// reads the block (found is false when there is none), frees the ordinals
+// whose cooldown has passed, lets release change the block (it returns how
+// many addresses it released), and writes the block back with CAS when
+// release freed any, deleting it if it is now empty and unowned. A block
+// deleted under the attempt makes it fail with errStaleRead (retried).
+func (m *IPAM) releaseInBlock(ctx context.Context, cidr netip.Prefix, cooldown time.Duration, release func(*block) (int, error)) (found bool, err error) {
+	b, err := m.getBlock(ctx, cidr)
+	if errors.Is(err, datastore.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	b.deallocateExpired(m.now(), cooldown)
+	if n, err := release(b); err != nil || n == 0 {
+		return true, err
+	}
+	if err := m.updateBlock(ctx, b); err != nil {
+		if errors.Is(err, datastore.ErrNotFound) {
+			return true, errStaleRead
+		}
+		return true, err
+	}
+	m.dropIfUnowned(ctx, b)
+	return true, nil
 }
 
 // dropIfUnowned deletes an empty block that no node owns (CAS: a
@@ -157,25 +171,11 @@ func (m *IPAM) ReleaseByHandle(ctx context.Context, handleID string) ([]netip.Ad
 		var got []netip.Addr
 		err = m.retry(ctx, "release handle from ipamblock "+blockName(cidr), func() error {
 			got = nil
-			b, err := m.getBlock(ctx, cidr)
-			if errors.Is(err, datastore.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			b.deallocateExpired(m.now(), cooldown)
-			if got = b.releaseByHandle(handleID, nil, m.now(), cooldown); len(got) == 0 {
-				return nil
-			}
-			if err := m.updateBlock(ctx, b); err != nil {
-				if errors.Is(err, datastore.ErrNotFound) {
-					return errStaleRead
-				}
-				return err
-			}
-			m.dropIfUnowned(ctx, b)
-			return nil
+			_, err := m.releaseInBlock(ctx, cidr, cooldown, func(b *block) (int, error) {
+				got = b.releaseByHandle(handleID, nil, m.now(), cooldown)
+				return len(got), nil
+			})
+			return err
 		})
 		if err != nil {
 			errs = append(errs, err)
