@@ -61,9 +61,9 @@ func (g *globals) open() (*lab.Lab, error) {
 
 func upCmd(g *globals) *cobra.Command {
 	var (
-		file, binDir, backend, vxlan, ipip, poolCIDR, datastore, nodeIP string
-		nodes, subnets, blockSize                                       int
-		keep                                                            bool
+		file, binDir, backend, vxlan, ipip, poolCIDR, pool6CIDR, datastore, nodeIP string
+		nodes, subnets, blockSize                                                  int
+		keep, ipv6                                                                 bool
 	)
 	c := &cobra.Command{
 		Use:   "up [-f topology.yaml | --nodes N --subnets M]",
@@ -96,6 +96,10 @@ func upCmd(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("block-size") {
 				topo.Pool.BlockSize = blockSize
 			}
+			if cmd.Flags().Changed("ipv6") {
+				topo.IPv6 = ipv6
+			}
+			set("pool6-cidr", &topo.Pool6.CIDR, pool6CIDR)
 			bins, err := lab.FindBinaries(binDir)
 			if err != nil {
 				return err
@@ -120,6 +124,8 @@ func upCmd(g *globals) *cobra.Command {
 	f.StringVar(&ipip, "ipip", lab.DefaultIPIPMode, "CALICO_IPV4POOL_IPIP: Always, CrossSubnet or Never")
 	f.StringVar(&poolCIDR, "pool-cidr", lab.DefaultPoolCIDR, "CALICO_IPV4POOL_CIDR")
 	f.IntVar(&blockSize, "block-size", 26, "CALICO_IPV4POOL_BLOCK_SIZE")
+	f.BoolVar(&ipv6, "ipv6", false, "dual stack: IPv6 on the fabric ("+lab.FabricRange6+"), IP6 and an IPv6 pool for calico-node, FELIX_IPV6SUPPORT=true, pods with IPv4 and IPv6 addresses")
+	f.StringVar(&pool6CIDR, "pool6-cidr", lab.DefaultPool6CIDR, "CALICO_IPV6POOL_CIDR (with --ipv6)")
 	f.StringVar(&datastore, "datastore", lab.DatastoreEmbedded, "embedded (etcd inside calico-lab) or external (Debian's etcd)")
 	f.StringVar(&nodeIP, "node-ip", lab.NodeIPAutodetect, "autodetect (calico-node finds it) or explicit (IP=<addr>/<len>)")
 	f.StringVar(&binDir, "bin-dir", "", "directory with calico-node, calico and calicoctl (default: next to calico-lab, then PATH)")
@@ -226,7 +232,7 @@ func podCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("pod %s on %s: %s (%s)\n", p.Key(), p.Node, p.IP, p.HostIface)
+			fmt.Printf("pod %s on %s: %s (%s)\n", p.Key(), p.Node, strings.TrimSpace(p.IP+" "+p.IP6), p.HostIface)
 			return nil
 		},
 	}
@@ -273,7 +279,10 @@ func execCmd(g *globals) *cobra.Command {
 }
 
 func pingCmd(g *globals) *cobra.Command {
-	var timeout time.Duration
+	var (
+		timeout time.Duration
+		ipv6    bool
+	)
 	c := &cobra.Command{
 		Use:   "ping <podA> <podB>",
 		Short: "Send one ICMP echo from podA to podB",
@@ -283,7 +292,11 @@ func pingCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := l.Ping(cmd.Context(), args[0], args[1], timeout); err != nil {
+			ping := l.Ping
+			if ipv6 {
+				ping = l.Ping6
+			}
+			if err := ping(cmd.Context(), args[0], args[1], timeout); err != nil {
 				return err
 			}
 			fmt.Printf("%s -> %s: ok\n", args[0], args[1])
@@ -291,6 +304,7 @@ func pingCmd(g *globals) *cobra.Command {
 		},
 	}
 	c.Flags().DurationVar(&timeout, "timeout", time.Second, "how long to wait for the reply")
+	c.Flags().BoolVarP(&ipv6, "ipv6", "6", false, "ping podB's IPv6 address (ICMPv6; dual-stack lab)")
 	return c
 }
 
@@ -310,13 +324,18 @@ func probeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("reachability (%s; ok = reached, -- = not)\n%s", m.Proto, m.String())
+			proto := m.Proto
+			if m.IPv6 {
+				proto += " over IPv6"
+			}
+			fmt.Printf("reachability (%s; ok = reached, -- = not)\n%s", proto, m.String())
 			return nil
 		},
 	}
 	c.Flags().StringVar(&o.Proto, "proto", lab.ProtoICMP, "icmp, tcp or udp")
 	c.Flags().IntVar(&o.Port, "port", 8080, "TCP/UDP port (the lab listens on it in every pod while probing)")
 	c.Flags().DurationVar(&o.Timeout, "timeout", time.Second, "timeout per probe")
+	c.Flags().BoolVarP(&o.IPv6, "ipv6", "6", false, "probe the pods' IPv6 addresses (dual-stack lab)")
 	return c
 }
 

@@ -22,6 +22,8 @@ func TestCLI_BadArgumentsFailBeforeTouchingAnything(t *testing.T) {
 	}{
 		{[]string{"up", "--nodes", "1", "--subnets", "2"}, "--subnets 2"},
 		{[]string{"up", "-f", filepath.Join(root, "missing.yaml")}, "read topology"},
+		{[]string{"up", "--pool6-cidr", "fd00:10:245::/64"}, "pool6 is set but ipv6 is not true"},
+		{[]string{"up", "--ipv6", "--pool6-cidr", "10.245.0.0/16"}, `pool6.cidr "10.245.0.0/16" is not an IPv6 CIDR`},
 		{[]string{"status"}, "no lab is up"},
 		{[]string{"pods", "--id", "nope"}, "no lab state"},
 	}

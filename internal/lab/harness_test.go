@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 // rootSnapshot is what the root namespace holds that a lab must never
-// change: addresses, routes and veths.
+// change: addresses, routes (IPv4 and IPv6) and veths.
 type rootSnapshot struct{ addrs, routes, veths []string }
 
 func snapshotRoot(t *testing.T) rootSnapshot {
@@ -68,7 +68,8 @@ func snapshotRoot(t *testing.T) rootSnapshot {
 			veths[i] = strings.TrimSuffix(f[1], ":")
 		}
 	}
-	return rootSnapshot{addrs: lines("-o", "addr", "show"), routes: lines("route", "show", "table", "all"), veths: veths}
+	routes := append(lines("route", "show", "table", "all"), lines("-6", "route", "show", "table", "all")...)
+	return rootSnapshot{addrs: lines("-o", "addr", "show"), routes: routes, veths: veths}
 }
 
 // assertNoLabTraceInRoot fails when the root namespace gained an address,
@@ -94,6 +95,7 @@ func assertNoLabTraceInRoot(t *testing.T, before rootSnapshot, what string) {
 				continue
 			}
 			if strings.Contains(s, "198.18.") || strings.Contains(s, "10.244.") || strings.Contains(s, "cali") ||
+				strings.Contains(s, "fd00:198:18:") || strings.Contains(s, "fd00:10:244:") ||
 				strings.HasPrefix(s, "eth0") || strings.Contains(s, "lab-") {
 				t.Errorf("%s: root namespace gained a %s: %s", what, pair.name, s)
 			}

@@ -34,15 +34,31 @@ func (l *Lab) makeFabric(ctx context.Context) error {
 		br := bridgeName(i)
 		steps = append(steps,
 			[]string{"link", "add", br, "type", "bridge"},
-			[]string{"addr", "add", fmt.Sprintf("%s/%d", s.Gateway(), s.Bits()), "dev", br},
-			[]string{"link", "set", br, "up"})
+			[]string{"addr", "add", fmt.Sprintf("%s/%d", s.Gateway(), s.Bits()), "dev", br})
+		if l.st.Topology.IPv6 {
+			steps = append(steps, []string{"addr", "add", fmt.Sprintf("%s/%d", s.Gateway6(), s.CIDR6().Bits()), "dev", br, "nodad"})
+		}
+		steps = append(steps, []string{"link", "set", br, "up"})
 	}
 	for _, s := range steps {
 		if err := ipIn(ctx, fab, s...); err != nil {
 			return fmt.Errorf("fabric: %w", err)
 		}
 	}
-	return sysctlIn(ctx, fab, "net.ipv4.ip_forward=1")
+	return l.setForwarding(ctx, fab)
+}
+
+// setForwarding turns routing on in a namespace: IPv4, and IPv6 in a
+// dual-stack lab (Calico's IPv6 host requirement
+// net.ipv6.conf.all.forwarding=1).
+func (l *Lab) setForwarding(ctx context.Context, netns string) error {
+	if err := sysctlIn(ctx, netns, "net.ipv4.ip_forward=1"); err != nil {
+		return err
+	}
+	if !l.st.Topology.IPv6 {
+		return nil
+	}
+	return sysctlIn(ctx, netns, "net.ipv6.conf.all.forwarding=1")
 }
 
 // bridgeName is the fabric bridge of the i-th subnet.
@@ -62,7 +78,7 @@ func (l *Lab) makeNodeNetns(ctx context.Context, i int) error {
 	}
 	// Felix sets ip_forward on a real node; the lab also does it, as a
 	// Kubernetes host's sysctl configuration would.
-	return sysctlIn(ctx, nsName, "net.ipv4.ip_forward=1")
+	return l.setForwarding(ctx, nsName)
 }
 
 // makeExternalHost creates external host i: a namespace on its subnet with
@@ -78,7 +94,8 @@ func (l *Lab) makeExternalHost(ctx context.Context, i int) error {
 
 // attachHost creates a namespace whose eth0 is a veth to the subnet's
 // bridge in the fabric (the fabric end named port), with address and a
-// default route via the subnet's gateway.
+// default route via the subnet's gateway; in a dual-stack lab also the
+// address's IPv6 twin and an IPv6 default route.
 func (l *Lab) attachHost(ctx context.Context, nsName, subnet, address, port string) error {
 	t := &l.st.Topology
 	fab := FabricNetns(l.st.RunID)
@@ -112,6 +129,13 @@ func (l *Lab) attachHost(ctx context.Context, nsName, subnet, address, port stri
 		{"addr", "add", fmt.Sprintf("%s/%d", address, sub.Bits()), "dev", "eth0"},
 		{"link", "set", "eth0", "up"},
 		{"route", "add", "default", "via", sub.Gateway().String(), "dev", "eth0"},
+	}
+	if t.IPv6 {
+		// nodad: the address is usable at once (the lab hands out
+		// unique addresses; duplicate detection would only delay it).
+		hostSteps = append(hostSteps,
+			[]string{"addr", "add", fmt.Sprintf("%s/%d", Address6(address), sub.CIDR6().Bits()), "dev", "eth0", "nodad"},
+			[]string{"-6", "route", "add", "default", "via", sub.Gateway6().String(), "dev", "eth0"})
 	}
 	for _, s := range hostSteps {
 		if err := ipIn(ctx, nsName, s...); err != nil {
@@ -185,6 +209,9 @@ func (l *Lab) nodeEnv(i int) []string {
 		vars["IP"] = fmt.Sprintf("%s/%d", n.Address, sub.Bits())
 	} else {
 		vars["IP"] = "autodetect"
+	}
+	if t.IPv6 {
+		t.ipv6NodeEnv(n, sub, vars)
 	}
 	for k, v := range t.Env {
 		vars[k] = v

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
@@ -89,8 +91,9 @@ func (l *Lab) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 	}
 	for _, ip := range r.IPs {
 		if ip.Address.IP.To4() != nil {
-			pod.IP = ip.Address.IP.String()
-			break
+			pod.IP = cmp.Or(pod.IP, ip.Address.IP.String())
+		} else {
+			pod.IP6 = cmp.Or(pod.IP6, ip.Address.IP.String())
 		}
 	}
 	for _, iface := range r.Interfaces {
@@ -103,7 +106,7 @@ func (l *Lab) AddPod(ctx context.Context, spec PodSpec) (*Pod, error) {
 	if err := l.st.save(); err != nil {
 		return nil, err
 	}
-	l.progress("pod %s on %s: %s", pod.Key(), pod.Node, pod.IP)
+	l.progress("pod %s on %s: %s", pod.Key(), pod.Node, strings.TrimSpace(pod.IP+" "+pod.IP6))
 	return &pod, nil
 }
 
@@ -182,6 +185,12 @@ func (l *Lab) cniFor(pod Pod) (*libcni.CNIConfig, *libcni.NetworkConfigList, *li
 		labels = append(labels, map[string]string{"key": k, "value": pod.Labels[k]})
 	}
 	stateDir := l.nodeStateDir(pod.Node)
+	ipam := map[string]any{"type": "calico-ipam"}
+	if l.st.Topology.IPv6 {
+		// Dual stack, as a Calico user configures it: both families
+		// from calico-ipam (assign_ipv4 is already "true" by default).
+		ipam["assign_ipv4"], ipam["assign_ipv6"] = "true", "true"
+	}
 	plugin := map[string]any{
 		"type":           "calico",
 		"log_level":      "info",
@@ -189,7 +198,7 @@ func (l *Lab) cniFor(pod Pod) (*libcni.CNIConfig, *libcni.NetworkConfigList, *li
 		"datastore_type": "etcdv3",
 		"etcd_endpoints": EtcdEndpoint(),
 		"nodename_file":  filepath.Join(stateDir, "nodename"),
-		"ipam":           map[string]any{"type": "calico-ipam"},
+		"ipam":           ipam,
 		"args":           map[string]any{"cni": map[string]any{"labels": labels}},
 	}
 	b, err := json.Marshal(map[string]any{"cniVersion": cniVersion, "name": NetworkName, "plugins": []any{plugin}})

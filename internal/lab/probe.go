@@ -47,9 +47,18 @@ func (l *Lab) Command(ctx context.Context, podRef string, argv ...string) (*exec
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", p.Netns}, argv...)...), nil
 }
 
-// Ping sends one ICMP echo from pod from to pod to, waiting up to timeout
-// (one second when zero). The error carries ping's output.
+// Ping sends one ICMP echo from pod from to pod to's IPv4 address, waiting
+// up to timeout (one second when zero). The error carries ping's output.
 func (l *Lab) Ping(ctx context.Context, from, to string, timeout time.Duration) error {
+	return l.ping(ctx, from, to, false, timeout)
+}
+
+// Ping6 is Ping to pod to's IPv6 address (ICMPv6) in a dual-stack lab.
+func (l *Lab) Ping6(ctx context.Context, from, to string, timeout time.Duration) error {
+	return l.ping(ctx, from, to, true, timeout)
+}
+
+func (l *Lab) ping(ctx context.Context, from, to string, ipv6 bool, timeout time.Duration) error {
 	src, err := l.Pod(from)
 	if err != nil {
 		return err
@@ -58,7 +67,24 @@ func (l *Lab) Ping(ctx context.Context, from, to string, timeout time.Duration) 
 	if err != nil {
 		return err
 	}
-	return pingFrom(ctx, src, dst.IP, timeout)
+	ip, err := dst.Addr(ipv6)
+	if err != nil {
+		return err
+	}
+	return pingFrom(ctx, src, ip, timeout)
+}
+
+// Addr is the pod's IPv4 address, or its IPv6 address when ipv6 is set;
+// a pod without one (IPv6 outside a dual-stack lab) is an error.
+func (p Pod) Addr(ipv6 bool) (string, error) {
+	ip := p.IP
+	if ipv6 {
+		ip = p.IP6
+	}
+	if ip == "" {
+		return "", fmt.Errorf("pod %s has no IPv%s address; IPv6 needs a dual-stack lab (topology ipv6: true, `calico-lab up --ipv6`)", p.Key(), map[bool]string{false: "4", true: "6"}[ipv6])
+	}
+	return ip, nil
 }
 
 func pingFrom(ctx context.Context, src Pod, ip string, timeout time.Duration) error {
@@ -82,6 +108,9 @@ type MatrixOptions struct {
 	Port int
 	// Timeout per probe (default 1s).
 	Timeout time.Duration
+	// IPv6 probes the pods' IPv6 addresses (ICMPv6, TCP or UDP over
+	// IPv6) instead of their IPv4 ones; the lab must be dual stack.
+	IPv6 bool
 }
 
 // Matrix is the reachability of every ordered pair of pods.
@@ -93,6 +122,8 @@ type Matrix struct {
 	OK [][]bool
 	// Proto is what was probed.
 	Proto string
+	// IPv6 reports that the pods' IPv6 addresses were probed.
+	IPv6 bool
 }
 
 // Matrix probes every ordered pair of distinct pods concurrently.
@@ -107,19 +138,22 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 		o.Timeout = probeTimeout
 	}
 	pods := l.Pods()
-	m := &Matrix{Proto: o.Proto}
-	for range pods {
+	m := &Matrix{Proto: o.Proto, IPv6: o.IPv6}
+	addrs := make([]string, len(pods))
+	for i, p := range pods {
 		m.OK = append(m.OK, make([]bool, len(pods)))
-	}
-	for _, p := range pods {
 		m.Pods = append(m.Pods, p.Key())
+		var err error
+		if addrs[i], err = p.Addr(o.IPv6); err != nil {
+			return nil, err
+		}
 	}
 	switch o.Proto {
 	case ProtoICMP:
 	case ProtoTCP:
 		// A listener in every pod that accepts and closes.
-		for _, p := range pods {
-			ln, err := listenIn(p.Netns, fmt.Sprintf("%s:%d", p.IP, o.Port))
+		for i, p := range pods {
+			ln, err := listenIn(p.Netns, net.JoinHostPort(addrs[i], fmt.Sprint(o.Port)))
 			if err != nil {
 				return nil, err
 			}
@@ -137,8 +171,8 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 		}
 	case ProtoUDP:
 		// An echo socket in every pod.
-		for _, p := range pods {
-			pc, err := listenPacketIn(p.Netns, fmt.Sprintf("%s:%d", p.IP, o.Port))
+		for i, p := range pods {
+			pc, err := listenPacketIn(p.Netns, net.JoinHostPort(addrs[i], fmt.Sprint(o.Port)))
 			if err != nil {
 				return nil, err
 			}
@@ -160,7 +194,7 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, src := range pods {
-		for j, dst := range pods {
+		for j := range pods {
 			if i == j {
 				continue
 			}
@@ -170,14 +204,14 @@ func (l *Lab) Matrix(ctx context.Context, o MatrixOptions) (*Matrix, error) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				var err error
-				addr := net.JoinHostPort(dst.IP, fmt.Sprint(o.Port))
+				addr := net.JoinHostPort(addrs[j], fmt.Sprint(o.Port))
 				switch o.Proto {
 				case ProtoTCP:
 					err = tcpProbe(ctx, src, addr, o.Timeout)
 				case ProtoUDP:
 					err = udpProbe(ctx, src, addr, o.Timeout)
 				default:
-					err = pingFrom(ctx, src, dst.IP, o.Timeout)
+					err = pingFrom(ctx, src, addrs[j], o.Timeout)
 				}
 				m.OK[i][j] = err == nil
 			}()

@@ -29,13 +29,26 @@ func allReach(from, to Pod) bool { return true }
 // returns the last matrix.
 func expectMatrix(t *testing.T, ctx context.Context, l *Lab, proto string, want reachability, timeout time.Duration) *Matrix {
 	t.Helper()
+	return expectMatrixWith(t, ctx, l, MatrixOptions{Proto: proto}, want, timeout)
+}
+
+// expectMatrixWith is expectMatrix with every probe option (port, IPv6).
+func expectMatrixWith(t *testing.T, ctx context.Context, l *Lab, o MatrixOptions, want reachability, timeout time.Duration) *Matrix {
+	t.Helper()
+	what := o.Proto
+	if o.Port != 0 {
+		what += fmt.Sprintf(" port %d", o.Port)
+	}
+	if o.IPv6 {
+		what += " over IPv6"
+	}
 	pods := map[string]Pod{}
 	for _, p := range l.Pods() {
 		pods[p.Key()] = p
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		m, err := l.Matrix(ctx, MatrixOptions{Proto: proto})
+		m, err := l.Matrix(ctx, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +67,7 @@ func expectMatrix(t *testing.T, ctx context.Context, l *Lab, proto string, want 
 			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s matrix still differs from the expected one after %s:\n  %s\n%s", proto, timeout, strings.Join(diff, "\n  "), m)
+			t.Fatalf("%s matrix still differs from the expected one after %s:\n  %s\n%s", what, timeout, strings.Join(diff, "\n  "), m)
 		}
 		time.Sleep(time.Second)
 	}
@@ -101,7 +114,16 @@ func pingBurst(t *testing.T, ctx context.Context, l *Lab, from, to string, n int
 // route ("" when there is none), e.g. "10.244.5.0/26 via 198.18.1.3 dev
 // eth0 proto bird".
 func routeTo(ctx context.Context, l *Lab, node string, p Pod) string {
-	out, _ := ipCmd(ctx, "-n", NodeNetns(l.RunID(), node), "-4", "route", "show", "match", p.IP)
+	return routeToAddr(ctx, l, node, p.IP)
+}
+
+// routeToAddr is routeTo for any address, IPv4 or IPv6.
+func routeToAddr(ctx context.Context, l *Lab, node, ip string) string {
+	family := "-4"
+	if strings.Contains(ip, ":") {
+		family = "-6"
+	}
+	out, _ := ipCmd(ctx, "-n", NodeNetns(l.RunID(), node), family, "route", "show", "match", ip)
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if line != "" && !strings.HasPrefix(line, "default") {
 			return strings.TrimSpace(line)
@@ -114,9 +136,21 @@ func routeTo(ctx context.Context, l *Lab, node string, p Pod) string {
 // parts, and fails with the route it has otherwise.
 func waitRoute(t *testing.T, ctx context.Context, l *Lab, node string, p Pod, parts ...string) string {
 	t.Helper()
+	return waitRouteTo(t, ctx, l, node, p, p.IP, parts...)
+}
+
+// waitRoute6 is waitRoute for the pod's IPv6 address.
+func waitRoute6(t *testing.T, ctx context.Context, l *Lab, node string, p Pod, parts ...string) string {
+	t.Helper()
+	return waitRouteTo(t, ctx, l, node, p, p.IP6, parts...)
+}
+
+// waitRouteTo is waitRoute for one of the pod's addresses, ip.
+func waitRouteTo(t *testing.T, ctx context.Context, l *Lab, node string, p Pod, ip string, parts ...string) string {
+	t.Helper()
 	deadline := time.Now().Add(convergeTimeout)
 	for {
-		r := routeTo(ctx, l, node, p)
+		r := routeToAddr(ctx, l, node, ip)
 		ok := r != ""
 		for _, part := range parts {
 			ok = ok && strings.Contains(r, part)
@@ -125,7 +159,7 @@ func waitRoute(t *testing.T, ctx context.Context, l *Lab, node string, p Pod, pa
 			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s's route to pod %s (%s) on %s is %q after %s, want one with %q", node, p.Key(), p.IP, p.Node, r, convergeTimeout, parts)
+			t.Fatalf("%s's route to pod %s (%s) on %s is %q after %s, want one with %q", node, p.Key(), ip, p.Node, r, convergeTimeout, parts)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

@@ -62,6 +62,8 @@ type Pod struct {
 	ContainerID string            `json:"containerID"`
 	// IP is the pod's IPv4 address (no prefix).
 	IP string `json:"ip"`
+	// IP6 is the pod's IPv6 address in a dual-stack lab (no prefix).
+	IP6 string `json:"ip6,omitempty"`
 	// HostIface is the node-side veth (cali…).
 	HostIface string `json:"hostIface"`
 }

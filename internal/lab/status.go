@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -35,8 +36,8 @@ type NodeStatus struct {
 	Address string
 	PID     int
 	Running bool
-	// Registered is the Node resource's spec.bgp.ipv4Address ("" when
-	// missing).
+	// Registered is the Node resource's spec.bgp.ipv4Address, then its
+	// ipv6Address in a dual-stack lab ("" when the Node is missing).
 	Registered string
 	Log        string
 }
@@ -57,11 +58,11 @@ func (l *Lab) Status(ctx context.Context) (*Status, error) {
 			s.DatastoreErr = err.Error()
 		}
 		for _, n := range nodes {
-			addr := "(no address)"
-			if n.Spec.BGP != nil && n.Spec.BGP.IPv4Address != "" {
-				addr = n.Spec.BGP.IPv4Address
+			addr := ""
+			if n.Spec.BGP != nil {
+				addr = strings.TrimSpace(n.Spec.BGP.IPv4Address + " " + n.Spec.BGP.IPv6Address)
 			}
-			registered[n.Name] = addr
+			registered[n.Name] = cmp.Or(addr, "(no address)")
 		}
 		closeC()
 	}
@@ -107,18 +108,29 @@ func (s *Status) String() string {
 	return b.String()
 }
 
-// PodTable renders pods as `calico-lab pods` prints them.
+// PodTable renders pods as `calico-lab pods` prints them; an IPV6 column
+// follows IP when a pod has an IPv6 address (a dual-stack lab).
 func PodTable(pods []Pod) string {
+	dual := false
+	for _, p := range pods {
+		dual = dual || p.IP6 != ""
+	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tNAME\tNODE\tIP\tINTERFACE\tLABELS")
+	ip6 := func(s string) string {
+		if dual {
+			return s + "\t"
+		}
+		return ""
+	}
+	fmt.Fprintln(tw, "NAMESPACE\tNAME\tNODE\tIP\t"+ip6("IPV6")+"INTERFACE\tLABELS")
 	for _, p := range pods {
 		var labels []string
 		for k, v := range p.Labels {
 			labels = append(labels, k+"="+v)
 		}
 		sortStrings(labels)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Namespace, p.Name, p.Node, p.IP, p.HostIface, strings.Join(labels, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\t%s\n", p.Namespace, p.Name, p.Node, p.IP, ip6(p.IP6), p.HostIface, strings.Join(labels, ","))
 	}
 	tw.Flush()
 	return b.String()

@@ -49,6 +49,14 @@ type Topology struct {
 	Nodes []Node `json:"nodes"`
 	// Pool is the default IPv4 pool calico-node creates.
 	Pool Pool `json:"pool"`
+	// IPv6 makes the lab dual stack: IPv6 on the fabric (FabricRange6),
+	// calico-node with IP6, an IPv6 pool and FELIX_IPV6SUPPORT=true, and
+	// pods with an IPv4 and an IPv6 address (CNI assign_ipv6). Off, the
+	// lab is IPv4 only.
+	IPv6 bool `json:"ipv6,omitempty"`
+	// Pool6 is the default IPv6 pool of a dual-stack lab
+	// (CALICO_IPV6POOL_*; default DefaultPool6CIDR, VXLAN Never).
+	Pool6 Pool `json:"pool6,omitempty"`
 	// Backend is CALICO_NETWORKING_BACKEND: bird, vxlan or none.
 	Backend string `json:"backend,omitempty"`
 	// Datastore is "embedded" (etcd inside `calico-lab serve-etcd`) or
@@ -103,15 +111,15 @@ type ExternalHost struct {
 	Address string `json:"address,omitempty"`
 }
 
-// Pool is the default IPv4 pool, set through calico-node's
-// CALICO_IPV4POOL_* variables.
+// Pool is a default pool, set through calico-node's CALICO_IPV4POOL_*
+// (Topology.Pool) or CALICO_IPV6POOL_* (Topology.Pool6) variables.
 type Pool struct {
 	CIDR      string `json:"cidr,omitempty"`
 	VXLANMode string `json:"vxlanMode,omitempty"`
 	IPIPMode  string `json:"ipipMode,omitempty"`
 	BlockSize int    `json:"blockSize,omitempty"`
-	// NATOutgoing is CALICO_IPV4POOL_NAT_OUTGOING; nil keeps calico-node's
-	// default (true).
+	// NATOutgoing is CALICO_IPV4POOL_NAT_OUTGOING (or _IPV6POOL_); nil
+	// keeps calico-node's default (true for IPv4, false for IPv6).
 	NATOutgoing *bool `json:"natOutgoing,omitempty"`
 }
 
@@ -165,7 +173,7 @@ func LoadTopology(path string) (*Topology, error) {
 func ParseTopology(b []byte) (*Topology, error) {
 	var t Topology
 	if err := yaml.UnmarshalStrict(b, &t); err != nil {
-		return nil, fmt.Errorf("%v (fields: subnets, nodes, pool, backend, datastore, nodeIP, env, pods, externalHosts)", err)
+		return nil, fmt.Errorf("%v (fields: subnets, nodes, pool, ipv6, pool6, backend, datastore, nodeIP, env, pods, externalHosts)", err)
 	}
 	return &t, nil
 }
@@ -177,8 +185,9 @@ var (
 )
 
 // Resolve fills defaults (pool 10.244.0.0/16 with VXLAN CrossSubnet, backend
-// bird, embedded datastore, autodetected node IPs) and node addresses, and
-// checks everything, reporting every problem at once.
+// bird, embedded datastore, autodetected node IPs; with ipv6, pool6
+// fd00:10:244::/64 with VXLAN Never) and node addresses, and checks
+// everything, reporting every problem at once.
 func (t *Topology) Resolve() error {
 	var errs []string
 	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
@@ -206,6 +215,7 @@ func (t *Topology) Resolve() error {
 	if p, err := netip.ParsePrefix(t.Pool.CIDR); err != nil || !p.Addr().Is4() {
 		add("pool.cidr %q is not an IPv4 CIDR; use e.g. %s", t.Pool.CIDR, DefaultPoolCIDR)
 	}
+	t.resolveIPv6(add)
 	for field, v := range map[string]string{"pool.vxlanMode": t.Pool.VXLANMode, "pool.ipipMode": t.Pool.IPIPMode} {
 		switch v {
 		case "Always", "CrossSubnet", "Never":
