@@ -38,6 +38,10 @@ const (
 	DefaultRenewDeadline      = 10 * time.Second
 	DefaultRetryPeriod        = 2 * time.Second
 	DefaultWorkers            = 2
+	// DefaultHealthCheckPeriod is how often, with health checks enabled,
+	// the datastore and the API server are checked (Calico's 10 s; a
+	// failure is checked again after 2 s).
+	DefaultHealthCheckPeriod = 10 * time.Second
 )
 
 // Config configures the controllers. Zero durations take the defaults.
@@ -63,6 +67,28 @@ type Config struct {
 	// MetricsPort serves /metrics, /liveness and /readiness
 	// (PROMETHEUS_METRICS_PORT, default 9094; 0 disables).
 	MetricsPort int
+	// SyncLabels copies each Kubernetes Node's labels onto its Calico
+	// Node (etcd mode only: with the Kubernetes datastore the Calico Node
+	// is the Kubernetes Node). SYNC_NODE_LABELS; the resource's
+	// controllers.node.syncLabels; ConfigFromEnv's default is true, as
+	// Calico's.
+	SyncLabels bool
+	// AutoHostEndpoints keeps one host endpoint "<node>-auto-hep"
+	// (interfaceName "*") per Calico Node (AUTO_HOST_ENDPOINTS; the
+	// resource's controllers.node.hostEndpoint.autoCreate, default false).
+	// The node controller deletes the ones it created whenever this is
+	// false.
+	AutoHostEndpoints bool
+	// NoDefaultHostEndpoint is the resource's
+	// hostEndpoint.createDefaultHostEndpoint: Disabled: no "<node>-auto-hep"
+	// even with AutoHostEndpoints.
+	NoDefaultHostEndpoint bool
+	// NoHealthChecks turns off the periodic datastore and API server checks
+	// behind /liveness and /readiness (HEALTH_ENABLED=false; the resource's
+	// healthChecks: Disabled): the probes then answer 200 once started.
+	NoHealthChecks bool
+	// HealthCheckPeriod spaces the health checks (default 10s).
+	HealthCheckPeriod time.Duration
 	// LeaseName, LeaseNamespace name the leader-election Lease
 	// (LEADER_ELECTION_LEASE_NAME, POD_NAMESPACE). Identity is this
 	// instance's holder name (POD_NAME, else the host name).
@@ -91,7 +117,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 // baseConfig is the configuration before any setting is read.
 func baseConfig() Config {
-	return Config{Enabled: []string{DefaultEnabledControllers}, MetricsPort: DefaultMetricsPort}
+	return Config{Enabled: []string{DefaultEnabledControllers}, MetricsPort: DefaultMetricsPort, SyncLabels: true}
 }
 
 // applyEnv overrides c with the variables that are set.
@@ -135,6 +161,28 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	if getenv("LEAK_GRACE_PERIOD") != "" && c.LeakGracePeriod == 0 {
 		c.LeakGracePeriod = -1 // Calico: 0 disables IP garbage collection
 	}
+	for _, b := range []struct {
+		env  string
+		dst  *bool
+		flip bool
+	}{{"SYNC_NODE_LABELS", &c.SyncLabels, false}, {"HEALTH_ENABLED", &c.NoHealthChecks, true}} {
+		if s := getenv(b.env); s != "" {
+			v, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("%s %q is not a boolean; use true or false", b.env, s)
+			}
+			*b.dst = v != b.flip
+		}
+	}
+	switch s := getenv("AUTO_HOST_ENDPOINTS"); strings.ToLower(s) {
+	case "":
+	case "enabled":
+		c.AutoHostEndpoints, c.NoDefaultHostEndpoint = true, false
+	case "disabled":
+		c.AutoHostEndpoints = false
+	default:
+		return fmt.Errorf("AUTO_HOST_ENDPOINTS %q is not valid; use Enabled or Disabled", s)
+	}
 	if s := getenv("PROMETHEUS_METRICS_PORT"); s != "" {
 		p, err := strconv.Atoi(s)
 		if err != nil || p < 0 || p > 65535 {
@@ -171,6 +219,9 @@ func (c Config) withDefaults() Config {
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
 	}
+	if c.HealthCheckPeriod <= 0 {
+		c.HealthCheckPeriod = DefaultHealthCheckPeriod
+	}
 	return c
 }
 
@@ -193,7 +244,16 @@ func (c Config) running() []string {
 // way (the settings the KubeControllersConfiguration covers).
 func sameSettings(a, b Config) bool {
 	return slices.Equal(a.Enabled, b.Enabled) && a.LeakGracePeriod == b.LeakGracePeriod &&
-		a.ReconcilerPeriod == b.ReconcilerPeriod && maps.Equal(a.Periods, b.Periods) && a.MetricsPort == b.MetricsPort
+		a.ReconcilerPeriod == b.ReconcilerPeriod && maps.Equal(a.Periods, b.Periods) && a.MetricsPort == b.MetricsPort &&
+		a.nodeSettings() == b.nodeSettings() && a.NoHealthChecks == b.NoHealthChecks
+}
+
+// nodeSettings are the node controller's label and host endpoint
+// switches as they run: label sync only with etcd.
+type nodeSettings struct{ syncLabels, autoHEP bool }
+
+func (c Config) nodeSettings() nodeSettings {
+	return nodeSettings{syncLabels: c.SyncLabels && !c.Kubernetes, autoHEP: c.AutoHostEndpoints && !c.NoDefaultHostEndpoint}
 }
 
 // period is how often controller name resyncs.

@@ -109,10 +109,13 @@ func (cl *cluster) startAs(cfg Config, kube kubernetes.Interface, be datastore.B
 }
 
 // node creates a Kubernetes Node and, in etcd mode, its Calico Node.
-func (cl *cluster) node(name string) {
+func (cl *cluster) node(name string) { cl.t.Helper(); cl.labelledNode(name, nil) }
+
+// labelledNode is node with labels on the Kubernetes Node.
+func (cl *cluster) labelledNode(name string, labels map[string]string) {
 	cl.t.Helper()
 	ctx := context.Background()
-	if _, err := cl.kube.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+	if _, err := cl.kube.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{}); err != nil {
 		cl.t.Fatal(err)
 	}
 	if cl.kdd {

@@ -13,7 +13,8 @@ import (
 
 // envOverrides are the variables that override a setting of the
 // KubeControllersConfiguration; status.environmentVars lists those set.
-var envOverrides = []string{"ENABLED_CONTROLLERS", "LEAK_GRACE_PERIOD", "RECONCILER_PERIOD", "PROMETHEUS_METRICS_PORT", "LOG_LEVEL"}
+var envOverrides = []string{"ENABLED_CONTROLLERS", "LEAK_GRACE_PERIOD", "RECONCILER_PERIOD", "PROMETHEUS_METRICS_PORT", "LOG_LEVEL",
+	"HEALTH_ENABLED", "SYNC_NODE_LABELS", "AUTO_HOST_ENDPOINTS"}
 
 // resolve is Calico's precedence for the settings the resource covers:
 // defaults, then spec (nil when the resource is absent), then the
@@ -32,20 +33,32 @@ func resolve(static Config, spec *v3.KubeControllersConfigurationSpec, getenv fu
 	out := static
 	out.Enabled, out.LeakGracePeriod, out.ReconcilerPeriod, out.Periods, out.MetricsPort =
 		c.Enabled, c.LeakGracePeriod, c.ReconcilerPeriod, c.Periods, c.MetricsPort
+	out.SyncLabels, out.AutoHostEndpoints, out.NoDefaultHostEndpoint, out.NoHealthChecks =
+		c.SyncLabels, c.AutoHostEndpoints, c.NoDefaultHostEndpoint, c.NoHealthChecks
 	out = out.withDefaults()
 	return out, runningStatus(out, getenv), nil
 }
 
-// applyKCC takes the enabled controllers (a section present = enabled),
-// their reconcile periods, the leak grace period and the metrics port from
-// spec. Settings Tricolor does not implement (syncLabels, host endpoints,
-// loadBalancer, compaction, healthChecks, logSeverityScreen) are ignored;
-// the status shows what runs instead.
+// applyKCC takes from spec the enabled controllers (a section present =
+// enabled), their reconcile periods, the node controller's leak grace
+// period, syncLabels (anything but Disabled enables it, as in Calico; the
+// Kubernetes datastore turns it off later), hostEndpoint.autoCreate and
+// createDefaultHostEndpoint, healthChecks (anything but Disabled enables
+// them) and the metrics port. Settings Tricolor does not implement
+// (hostEndpoint.templates, loadBalancer, etcdV3CompactionPeriod,
+// logSeverityScreen, debugProfilePort) are ignored; the status shows what
+// runs instead.
 func applyKCC(c *Config, spec *v3.KubeControllersConfigurationSpec) {
 	ctl := spec.Controllers
 	periods := map[string]*metav1.Duration{}
+	c.NoHealthChecks = spec.HealthChecks == "Disabled"
 	if n := ctl.Node; n != nil {
 		periods[ControllerNode] = n.ReconcilerPeriod
+		c.SyncLabels = n.SyncLabels != "Disabled"
+		if h := n.HostEndpoint; h != nil {
+			c.AutoHostEndpoints = h.AutoCreate == "Enabled"
+			c.NoDefaultHostEndpoint = h.CreateDefaultHostEndpoint == v3.DefaultHostEndpointsDisabled
+		}
 		if n.LeakGracePeriod != nil {
 			c.LeakGracePeriod = n.LeakGracePeriod.Duration
 			if c.LeakGracePeriod == 0 {
@@ -83,16 +96,16 @@ func applyKCC(c *Config, spec *v3.KubeControllersConfigurationSpec) {
 
 // runningStatus is status.runningConfig and status.environmentVars for
 // c: only what actually runs (a controller skipped with the Kubernetes
-// datastore is absent; settings Tricolor does not implement are left
-// out), and the overriding variables that are set, plus DATASTORE_TYPE
-// when it is kubernetes (it removes the etcd-only controllers), as Calico
-// reports it.
+// datastore is absent; syncLabels is Disabled there, as in Calico;
+// settings Tricolor does not implement are left out), and the overriding
+// variables that are set, plus DATASTORE_TYPE when it is kubernetes (it
+// removes the etcd-only controllers and label sync), as Calico reports it.
 func runningStatus(c Config, getenv func(string) string) v3.KubeControllersConfigurationStatus {
 	dur := func(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
 	port := c.MetricsPort
 	rc := v3.KubeControllersConfigurationSpec{
 		LogSeverityScreen:     levelName(getenv("LOG_LEVEL")),
-		HealthChecks:          "Enabled", // /liveness and /readiness are always served
+		HealthChecks:          enabledName(!c.NoHealthChecks),
 		PrometheusMetricsPort: &port,
 	}
 	ctl := &rc.Controllers
@@ -100,7 +113,11 @@ func runningStatus(c Config, getenv func(string) string) v3.KubeControllersConfi
 		p := dur(c.period(name))
 		switch name {
 		case ControllerNode:
-			ctl.Node = &v3.NodeControllerConfig{ReconcilerPeriod: p, LeakGracePeriod: dur(max(c.LeakGracePeriod, 0))}
+			ns := c.nodeSettings()
+			ctl.Node = &v3.NodeControllerConfig{ReconcilerPeriod: p, LeakGracePeriod: dur(max(c.LeakGracePeriod, 0)),
+				SyncLabels: enabledName(ns.syncLabels),
+				HostEndpoint: &v3.AutoHostEndpointConfig{AutoCreate: enabledName(c.AutoHostEndpoints),
+					CreateDefaultHostEndpoint: v3.DefaultHostEndpointMode(enabledName(!c.NoDefaultHostEndpoint))}}
 		case ControllerPolicy:
 			ctl.Policy = &v3.PolicyControllerConfig{ReconcilerPeriod: p}
 		case ControllerNamespace:
@@ -114,6 +131,9 @@ func runningStatus(c Config, getenv func(string) string) v3.KubeControllersConfi
 	st := v3.KubeControllersConfigurationStatus{RunningConfig: rc}
 	env := map[string]string{}
 	for _, k := range envOverrides {
+		if k == "SYNC_NODE_LABELS" && c.Kubernetes {
+			continue // not read with the Kubernetes datastore (Calico's report)
+		}
 		if v := getenv(k); v != "" {
 			env[k] = v
 		}
@@ -125,6 +145,14 @@ func runningStatus(c Config, getenv func(string) string) v3.KubeControllersConfi
 		st.EnvironmentVars = env
 	}
 	return st
+}
+
+// enabledName is Calico's spelling of a switch.
+func enabledName(on bool) string {
+	if on {
+		return "Enabled"
+	}
+	return "Disabled"
 }
 
 // levelName is the log level in effect (LOG_LEVEL) in Calico's spelling.

@@ -3,6 +3,7 @@ package controllers
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,37 +40,58 @@ func TestResolve_DefaultsThenSpecThenEnvironment(t *testing.T) {
 		grace      time.Duration
 		periods    map[string]time.Duration
 		port       int
+		labelsOff  bool   // !Config.SyncLabels (the datastore type does not change it)
+		autoHEP    bool   // Config.AutoHostEndpoints
+		noHealth   bool   // Config.NoHealthChecks
 		status     string // status as JSON
 	}{{
 		name: "no resource, no environment", enabled: []string{"node"}, grace: 15 * time.Minute,
 		periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
 		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9094,` +
-			`"controllers":{"node":{"reconcilerPeriod":"5m0s","leakGracePeriod":"15m0s"}}}}`,
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","syncLabels":"Enabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"15m0s"}}}}`,
 	}, {
 		name: "the spec, etcd", spec: spec, enabled: []string{"node", "policy"}, grace: 30 * time.Second,
 		periods: map[string]time.Duration{"node": time.Minute, "policy": 2 * time.Minute}, port: 9095,
 		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
-			`"controllers":{"node":{"reconcilerPeriod":"1m0s","leakGracePeriod":"30s"},"policy":{"reconcilerPeriod":"2m0s"}}}}`,
+			`"controllers":{"node":{"reconcilerPeriod":"1m0s","syncLabels":"Enabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"30s"},"policy":{"reconcilerPeriod":"2m0s"}}}}`,
 	}, {
 		name: "the spec, kubernetes datastore: the policy mirror does not run", kubernetes: true, spec: spec,
 		env: map[string]string{"DATASTORE_TYPE": "kubernetes"}, enabled: []string{"node", "policy"}, grace: 30 * time.Second,
 		periods: map[string]time.Duration{"node": time.Minute}, port: 9095,
 		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
-			`"controllers":{"node":{"reconcilerPeriod":"1m0s","leakGracePeriod":"30s"}}},"environmentVars":{"DATASTORE_TYPE":"kubernetes"}}`,
+			`"controllers":{"node":{"reconcilerPeriod":"1m0s","syncLabels":"Disabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"30s"}}},"environmentVars":{"DATASTORE_TYPE":"kubernetes"}}`,
 	}, {
 		name: "the environment wins", spec: spec,
 		env:     map[string]string{"ENABLED_CONTROLLERS": "node,namespace", "LEAK_GRACE_PERIOD": "0", "RECONCILER_PERIOD": "3m", "LOG_LEVEL": "warning"},
 		enabled: []string{"node", "namespace"}, grace: -1,
 		periods: map[string]time.Duration{"node": 3 * time.Minute, "namespace": 3 * time.Minute}, port: 9095,
 		status: `{"runningConfig":{"logSeverityScreen":"Warning","healthChecks":"Enabled","prometheusMetricsPort":9095,` +
-			`"controllers":{"node":{"reconcilerPeriod":"3m0s","leakGracePeriod":"0s"},"namespace":{"reconcilerPeriod":"3m0s"}}},` +
+			`"controllers":{"node":{"reconcilerPeriod":"3m0s","syncLabels":"Enabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"0s"},"namespace":{"reconcilerPeriod":"3m0s"}}},` +
 			`"environmentVars":{"ENABLED_CONTROLLERS":"node,namespace","LEAK_GRACE_PERIOD":"0","LOG_LEVEL":"warning","RECONCILER_PERIOD":"3m"}}`,
 	}, {
 		name:    "leakGracePeriod 0 disables IPAM GC",
 		spec:    &v3.KubeControllersConfigurationSpec{Controllers: v3.ControllersConfig{Node: &v3.NodeControllerConfig{LeakGracePeriod: d("0s")}}},
 		enabled: []string{"node"}, grace: -1, periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
 		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Enabled","prometheusMetricsPort":9094,` +
-			`"controllers":{"node":{"reconcilerPeriod":"5m0s","leakGracePeriod":"0s"}}}}`,
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","syncLabels":"Enabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"0s"}}}}`,
+	}, {
+		name: "the node controller's switches and healthChecks from the spec",
+		spec: &v3.KubeControllersConfigurationSpec{HealthChecks: "Disabled", Controllers: v3.ControllersConfig{Node: &v3.NodeControllerConfig{
+			SyncLabels: "Disabled", HostEndpoint: &v3.AutoHostEndpointConfig{AutoCreate: "Enabled"}}}},
+		enabled: []string{"node"}, grace: 15 * time.Minute, periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
+		labelsOff: true, autoHEP: true, noHealth: true,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Disabled","prometheusMetricsPort":9094,` +
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","syncLabels":"Disabled","hostEndpoint":{"autoCreate":"Enabled","createDefaultHostEndpoint":"Enabled"},"leakGracePeriod":"15m0s"}}}}`,
+	}, {
+		name: "the environment wins for the switches too; SYNC_NODE_LABELS is not read with the kubernetes datastore", kubernetes: true,
+		spec: &v3.KubeControllersConfigurationSpec{Controllers: v3.ControllersConfig{Node: &v3.NodeControllerConfig{
+			HostEndpoint: &v3.AutoHostEndpointConfig{AutoCreate: "Enabled", CreateDefaultHostEndpoint: v3.DefaultHostEndpointsDisabled}}}},
+		env:     map[string]string{"DATASTORE_TYPE": "kubernetes", "AUTO_HOST_ENDPOINTS": "disabled", "HEALTH_ENABLED": "false", "SYNC_NODE_LABELS": "true"},
+		enabled: []string{"node"}, grace: 15 * time.Minute, periods: map[string]time.Duration{"node": 5 * time.Minute}, port: 9094,
+		autoHEP: false, noHealth: true,
+		status: `{"runningConfig":{"logSeverityScreen":"Info","healthChecks":"Disabled","prometheusMetricsPort":9094,` +
+			`"controllers":{"node":{"reconcilerPeriod":"5m0s","syncLabels":"Disabled","hostEndpoint":{"autoCreate":"Disabled","createDefaultHostEndpoint":"Disabled"},"leakGracePeriod":"15m0s"}}},` +
+			`"environmentVars":{"AUTO_HOST_ENDPOINTS":"disabled","DATASTORE_TYPE":"kubernetes","HEALTH_ENABLED":"false"}}`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			static := Config{Kubernetes: tc.kubernetes, LeaseName: "lease", Identity: "me"}.withDefaults()
@@ -85,6 +107,12 @@ func TestResolve_DefaultsThenSpecThenEnvironment(t *testing.T) {
 					t.Errorf("%s period %v, want %v", name, c.period(name), tc.periods[name])
 				}
 			}
+			if c.SyncLabels == tc.labelsOff {
+				t.Errorf("SyncLabels %v, want %v", c.SyncLabels, !tc.labelsOff)
+			}
+			if c.AutoHostEndpoints != tc.autoHEP || c.NoHealthChecks != tc.noHealth {
+				t.Errorf("AutoHostEndpoints %v NoHealthChecks %v; want %v %v", c.AutoHostEndpoints, c.NoHealthChecks, tc.autoHEP, tc.noHealth)
+			}
 			if len(c.running()) != len(tc.periods) {
 				t.Errorf("running %v, want %d controllers", c.running(), len(tc.periods))
 			}
@@ -97,7 +125,10 @@ func TestResolve_DefaultsThenSpecThenEnvironment(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := resolve(Config{}, spec, func(k string) string { return map[string]string{"LEAK_GRACE_PERIOD": "soon"}[k] }); err == nil {
-		t.Error("a bad LEAK_GRACE_PERIOD was accepted")
+	for k, v := range map[string]string{"LEAK_GRACE_PERIOD": "soon", "SYNC_NODE_LABELS": "maybe", "HEALTH_ENABLED": "yes please", "AUTO_HOST_ENDPOINTS": "on"} {
+		_, _, err := resolve(Config{}, spec, func(name string) string { return map[string]string{k: v}[name] })
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", k, v, err)
+		}
 	}
 }

@@ -29,6 +29,7 @@ type Manager struct {
 	ipam    *ipam.IPAM
 	metrics *metrics
 	health  *health
+	checks  *healthChecks
 	server  metricsServer
 	log     *slog.Logger
 	leading atomic.Bool
@@ -46,6 +47,7 @@ func New(cfg Config, kube kubernetes.Interface, backend datastore.Backend, log *
 		ipam:    ipam.New(backend, ipam.Options{Logger: log}),
 		metrics: newMetrics(),
 		health:  newHealth(),
+		checks:  newHealthChecks(),
 	}
 	if cfg.Environment != nil {
 		m.kcc = newKCCSync(cfg, backend, log)
@@ -79,6 +81,8 @@ func (m *Manager) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	m.checks.setEnabled(!cfg.NoHealthChecks)
+	go m.runHealthChecks(ctx, m.cfg.HealthCheckPeriod)
 	m.server.ctx = ctx
 	if err := m.server.move(m, cfg.MetricsPort); err != nil {
 		return err
@@ -129,6 +133,7 @@ func (m *Manager) lead(ctx context.Context) {
 		}
 	}
 	for {
+		m.checks.setEnabled(!cfg.NoHealthChecks)
 		if err := m.server.move(m, cfg.MetricsPort); err != nil {
 			m.log.Error("metrics and health server not moved; it keeps its port", "err", err)
 		}
@@ -179,6 +184,7 @@ func (m *Manager) runControllers(ctx context.Context, cfg Config) {
 	f := informers.NewSharedInformerFactory(m.kube, cfg.ReconcilerPeriod)
 	var loops []*loop
 	var periodic []periodicTask
+	var background []func(context.Context)
 	var gc *ipamGC
 	running := cfg.running()
 	for _, name := range cfg.Enabled {
@@ -195,6 +201,9 @@ func (m *Manager) runControllers(ctx context.Context, cfg Config) {
 				pods: f.Core().V1().Pods().Lister(), nodes: f.Core().V1().Nodes().Lister()}
 			nc := newNodeController(m, f, o)
 			l, resync = nc.loop, nc.resync
+			ns := newNodeSync(m, f, cfg)
+			loops, periodic = append(loops, ns.loop), append(periodic, periodicTask{cfg.period(name), ns.resync})
+			background = append(background, ns.watchNodes)
 			if cfg.LeakGracePeriod >= 0 {
 				gc = newIPAMGC(m, f, o, cfg.LeakGracePeriod, cfg.period(name))
 			} else {
@@ -233,6 +242,9 @@ func (m *Manager) runControllers(ctx context.Context, cfg Config) {
 	}
 	if gc != nil {
 		wg.Go(func() { gc.run(ctx) })
+	}
+	for _, run := range background {
+		wg.Go(func() { run(ctx) })
 	}
 	for _, p := range periodic {
 		wg.Go(func() { m.every(ctx, p) })

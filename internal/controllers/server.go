@@ -40,18 +40,30 @@ func (h *health) ready() bool {
 	return s == "standby" || s == "leading"
 }
 
-// handler serves /metrics, /liveness and /readiness.
+// handler serves /metrics, /liveness and /readiness. Liveness fails only
+// while a health check fails; readiness also needs the manager ready (a
+// leader with synced caches, or a standby) — or, with the health checks
+// disabled, only started, as Calico's readiness is then its startup alone.
 func (m *Manager) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.metrics.registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc(PathLiveness, func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, m.health.get())
-	})
-	mux.HandleFunc(PathReadiness, func(w http.ResponseWriter, _ *http.Request) {
-		if !m.health.ready() {
+	answer := func(w http.ResponseWriter, ok bool) {
+		failing := m.checks.failures()
+		if !ok || failing != "" {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 		fmt.Fprintln(w, m.health.get())
+		if failing != "" {
+			fmt.Fprintln(w, failing)
+		}
+	}
+	mux.HandleFunc(PathLiveness, func(w http.ResponseWriter, _ *http.Request) { answer(w, true) })
+	mux.HandleFunc(PathReadiness, func(w http.ResponseWriter, _ *http.Request) {
+		if m.checks.enabled.Load() {
+			answer(w, m.health.ready())
+		} else {
+			answer(w, m.health.get() != "starting")
+		}
 	})
 	return mux
 }
