@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tricolor-net/tricolor/internal/lab"
 	"github.com/tricolor-net/tricolor/internal/testutil"
@@ -88,17 +88,7 @@ pods:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--run-root", root, "--id", id}, args...)...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("calico-lab %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-		return out.String()
-	}
-	t.Cleanup(func() { _ = exec.Command(bin, "down", "--run-root", root, "--id", id).Run() })
+	run := labRunner(t, bin, root, id)
 
 	out := run("up", "-f", topo)
 	for _, want := range []string{"calico-node node-1: started", "pod default/a on node-1", "lab " + id + " is up"} {
@@ -155,6 +145,59 @@ pods:
 	if _, err := os.Stat(filepath.Join(root, id)); err == nil {
 		t.Error("run directory left after down")
 	}
+}
+
+// labRunner returns a function running calico-lab on one run (failing the
+// test on a non-zero exit, returning the output), and takes the run down
+// when the test ends.
+func labRunner(t *testing.T, bin, root, id string) func(args ...string) string {
+	t.Cleanup(func() { _ = exec.Command(bin, "down", "--run-root", root, "--id", id).Run() })
+	return func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append([]string{"--run-root", root, "--id", id}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("calico-lab %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
+
+// TestPrivilegedCLI_DualStackUpPingProbeOverIPv6: `up --ipv6` builds a
+// dual-stack lab; pods get an IPv6 address (pod add, pods), nodes register
+// theirs (status), and ping -6 / probe -6 reach a pod on the other node
+// over IPv6.
+func TestPrivilegedCLI_DualStackUpPingProbeOverIPv6(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := buildLab(t)
+	root, id := t.TempDir(), lab.NewRunID()
+	run := labRunner(t, bin, root, id)
+
+	run("up", "--ipv6", "--nodes", "2")
+	if out := run("pod", "add", "a", "--node", "node-1"); !strings.Contains(out, " fd00:10:244:") {
+		t.Errorf("pod add in a dual-stack lab shows no IPv6 address: %s", out)
+	}
+	run("pod", "add", "b", "--node", "node-2")
+	if out := run("pods"); !strings.Contains(out, "IPV6") {
+		t.Errorf("pods table has no IPV6 column:\n%s", out)
+	}
+	if out := run("status"); !strings.Contains(out, "198.18.1.3/24 "+lab.Address6("198.18.1.3")+"/120") {
+		t.Errorf("status does not show node-2 registered with both addresses:\n%s", out)
+	}
+	// BGP needs a moment to carry the IPv6 blocks across.
+	want := "default/a  .          ok"
+	var out string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if out = run("probe", "--ipv6", "--proto", "tcp"); strings.Contains(out, want) {
+			break
+		}
+	}
+	if !strings.Contains(out, "tcp over IPv6") || !strings.Contains(out, want) {
+		t.Fatalf("probe --ipv6 --proto tcp: a (node-1) does not reach b (node-2):\n%s", out)
+	}
+	if out := run("ping", "-6", "b", "a"); !strings.Contains(out, "b -> a: ok") {
+		t.Errorf("ping -6 b a: %s", out)
+	}
+	run("down")
 }
 
 // TestPrivilegedCLI_Demo runs `calico-lab demo` (what make demo runs): it

@@ -138,16 +138,3 @@ func TestPodTable_IPv6ColumnOnlyInADualStackLab(t *testing.T) {
 		t.Errorf("dual-stack pod table:\n%s", got)
 	}
 }
-
-func TestTopology_DualStackExampleFileResolves(t *testing.T) {
-	topo, err := LoadTopology("testdata/dual-stack.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := topo.Resolve(); err != nil {
-		t.Fatal(err)
-	}
-	if !topo.IPv6 || topo.Pool6.CIDR != DefaultPool6CIDR || topo.Pool6.BlockSize != 122 || len(topo.Pods) != 2 {
-		t.Errorf("unexpected topology: %+v", topo)
-	}
-}

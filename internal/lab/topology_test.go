@@ -205,16 +205,25 @@ func TestStateFindPod_ByNameOrNamespacedName(t *testing.T) {
 	}
 }
 
-func TestLoadTopology_ExampleFileResolves(t *testing.T) {
-	topo, err := LoadTopology("testdata/three-nodes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := topo.Resolve(); err != nil {
-		t.Fatal(err)
-	}
-	if len(topo.Nodes) != 3 || len(topo.Pods) != 3 || topo.Nodes[2].Address != "198.18.2.2" || topo.Env["FELIX_LOGSEVERITYSCREEN"] != "Info" {
-		t.Errorf("unexpected topology: %+v", topo)
+func TestLoadTopology_ExampleFilesResolve(t *testing.T) {
+	for file, ok := range map[string]func(*Topology) bool{
+		"testdata/three-nodes.yaml": func(topo *Topology) bool {
+			return len(topo.Nodes) == 3 && len(topo.Pods) == 3 && topo.Nodes[2].Address == "198.18.2.2" && topo.Env["FELIX_LOGSEVERITYSCREEN"] == "Info"
+		},
+		"testdata/dual-stack.yaml": func(topo *Topology) bool {
+			return topo.IPv6 && topo.Pool6.CIDR == DefaultPool6CIDR && topo.Pool6.BlockSize == 122 && len(topo.Pods) == 2
+		},
+	} {
+		topo, err := LoadTopology(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := topo.Resolve(); err != nil {
+			t.Fatal(err)
+		}
+		if !ok(topo) {
+			t.Errorf("%s: unexpected topology: %+v", file, topo)
+		}
 	}
 }
 
