@@ -14,6 +14,10 @@
 //	  │ cali… (CNI)                  │ cali…
 //	lab-<id>-pod-<ns>.<pod>     lab-<id>-pod-<ns>.<pod>     eth0 /32, default via 169.254.1.1
 //
+// A dual-stack lab (Topology.IPv6, dualstack.go) adds each address's IPv6
+// twin in fd00:198:18::/64 to the fabric and hosts, IP6 and an IPv6 pool to
+// calico-node, and an IPv6 address to every pod.
+//
 // Everything the lab makes is recognisable after a crash: namespaces carry
 // the "lab-<runID>-" prefix, processes carry CALICO_LAB_RUN=<runID> in their
 // environment, and the run's state, logs and datastore live under
