@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tricolor-net/tricolor/internal/testutil"
 )
 
 // Network-namespace plumbing for the privileged tests. Everything happens in
@@ -91,52 +93,88 @@ type pod struct {
 	ns    *netns
 	iface string // host-side veth in the node namespace
 	ip    string
+	ip6   string // "" without IPv6
 }
 
-// wirePod creates a pod namespace: veth iface (node side, proxy ARP, MAC
-// ee:ee:ee:ee:ee:ee, /32 route scope link) ↔ eth0 (pod side, addr/32,
-// 169.254.1.1 gateway).
-func wirePod(t *testing.T, node *netns, tag, iface, addr string) *pod {
+// addr is the pod's address of the probe's family.
+func (p *pod) addr(v6 bool) string {
+	if v6 {
+		return p.ip6
+	}
+	return p.ip
+}
+
+// wirePod creates a pod namespace wired with testutil.WireWorkloadAddrs:
+// veth iface (node side, proxy ARP / proxy NDP, MAC ee:ee:ee:ee:ee:ee,
+// /32 and /128 routes) ↔ eth0 (pod side, the addresses, 169.254.1.1 and
+// the host veth's link-local address as gateways). ip6 may be "".
+func wirePod(t *testing.T, node *netns, tag, iface, ip, ip6 string) *pod {
 	t.Helper()
-	p := &pod{ns: newNetns(t, tag), iface: iface, ip: addr}
-	node.ip(t, "link", "add", iface, "address", "ee:ee:ee:ee:ee:ee", "type", "veth", "peer", "name", "eth0", "netns", p.ns.name)
-	node.exec(t, "sysctl", "-qw", "net.ipv4.conf."+iface+".proxy_arp=1", "net.ipv4.neigh."+iface+".proxy_delay=0")
-	node.ip(t, "link", "set", iface, "up")
-	node.ip(t, "route", "add", addr+"/32", "dev", iface, "scope", "link")
-	p.ns.ip(t, "addr", "add", addr+"/32", "dev", "eth0")
-	p.ns.ip(t, "link", "set", "eth0", "up")
-	p.ns.ip(t, "route", "add", "169.254.1.1", "dev", "eth0", "scope", "link")
-	p.ns.ip(t, "route", "add", "default", "via", "169.254.1.1", "dev", "eth0")
+	p := &pod{ns: newNetns(t, tag), iface: iface, ip: ip, ip6: ip6}
+	addrs := []string{ip}
+	if ip6 != "" {
+		addrs = append(addrs, ip6)
+	}
+	if err := testutil.WireWorkloadAddrs(node.testutil(), p.ns.testutil(), iface, addrs...); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
-// Probes: TCP connect + echo, UDP echo, ICMP echo.
+// testutil is the namespace as testutil's helpers take it.
+func (n *netns) testutil() *testutil.Netns { return &testutil.Netns{Name: n.name} }
+
+// Probes: TCP connect + echo, UDP echo, ICMP echo; over IPv4, or over
+// IPv6 (ICMPv6 echo for icmp) when v6 is set.
 type probe struct {
 	proto string // tcp, udp, icmp
 	port  int
+	v6    bool
 }
 
 func (p probe) String() string {
-	if p.proto == "icmp" {
+	switch {
+	case p.proto == "icmp" && p.v6:
+		return "icmpv6"
+	case p.proto == "icmp":
 		return "icmp"
+	case p.v6:
+		return fmt.Sprintf("%s6/%d", p.proto, p.port)
 	}
 	return fmt.Sprintf("%s/%d", p.proto, p.port)
 }
 
-var probes = []probe{{"tcp", 80}, {"tcp", 8080}, {"udp", 53}, {"icmp", 0}}
+// probes are the IPv4 probes; probesV6 the same over IPv6.
+var (
+	probes   = []probe{{proto: "tcp", port: 80}, {proto: "tcp", port: 8080}, {proto: "udp", port: 53}, {proto: "icmp"}}
+	probesV6 = over6(probes)
+)
+
+// over6 returns the probes sent over IPv6.
+func over6(prs []probe) []probe {
+	out := make([]probe, len(prs))
+	for i, pr := range prs {
+		out[i] = probe{proto: pr.proto, port: pr.port, v6: true}
+	}
+	return out
+}
 
 // probeTimeout bounds a probe that gets no answer (dropped traffic).
 const probeTimeout = 400 * time.Millisecond
 
-// serveEcho starts TCP and UDP echo servers for every probe port inside the
-// pod namespace (closed in t.Cleanup).
-func serveEcho(t *testing.T, p *pod) {
+// serveEcho starts TCP and UDP echo servers for every probe (port and
+// family) inside the pod namespace (closed in t.Cleanup).
+func serveEcho(t *testing.T, p *pod, prs []probe) {
 	t.Helper()
-	for _, pr := range probes {
+	for _, pr := range prs {
+		fam := "4"
+		if pr.v6 {
+			fam = "6"
+		}
 		switch pr.proto {
 		case "tcp":
 			var l net.Listener
-			if err := p.ns.do(func() (err error) { l, err = net.Listen("tcp4", fmt.Sprintf(":%d", pr.port)); return }); err != nil {
+			if err := p.ns.do(func() (err error) { l, err = net.Listen("tcp"+fam, fmt.Sprintf(":%d", pr.port)); return }); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { l.Close() })
@@ -164,7 +202,7 @@ func serveEcho(t *testing.T, p *pod) {
 			}()
 		case "udp":
 			var pc net.PacketConn
-			if err := p.ns.do(func() (err error) { pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", pr.port)); return }); err != nil {
+			if err := p.ns.do(func() (err error) { pc, err = net.ListenPacket("udp"+fam, fmt.Sprintf(":%d", pr.port)); return }); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { pc.Close() })
@@ -203,11 +241,15 @@ func reachExpected(src, dst *pod, pr probe) bool {
 
 func reachWithin(src, dst *pod, pr probe, timeout time.Duration) bool {
 	ok := false
+	fam, host := "4", dst.addr(pr.v6)
+	if pr.v6 {
+		fam = "6"
+	}
 	err := src.ns.do(func() error {
 		deadline := time.Now().Add(timeout)
 		switch pr.proto {
 		case "tcp":
-			c, err := net.DialTimeout("tcp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)), timeout)
+			c, err := net.DialTimeout("tcp"+fam, net.JoinHostPort(host, strconv.Itoa(pr.port)), timeout)
 			if err != nil {
 				return nil
 			}
@@ -215,7 +257,7 @@ func reachWithin(src, dst *pod, pr probe, timeout time.Duration) bool {
 			_ = c.SetDeadline(deadline)
 			ok = echo(c)
 		case "udp":
-			c, err := net.Dial("udp4", net.JoinHostPort(dst.ip, strconv.Itoa(pr.port)))
+			c, err := net.Dial("udp"+fam, net.JoinHostPort(host, strconv.Itoa(pr.port)))
 			if err != nil {
 				return nil
 			}
@@ -223,7 +265,7 @@ func reachWithin(src, dst *pod, pr probe, timeout time.Duration) bool {
 			_ = c.SetDeadline(deadline)
 			ok = echo(c)
 		case "icmp":
-			ok = ping(dst.ip, deadline)
+			ok = ping(host, pr.v6, deadline)
 		}
 		return nil
 	})
@@ -243,10 +285,14 @@ func echo(c net.Conn) bool {
 var icmpSeq uint32
 var icmpMu sync.Mutex
 
-// ping sends one ICMP echo request over a raw socket and waits for the
-// matching reply.
-func ping(dst string, deadline time.Time) bool {
-	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+// ping sends one ICMP (ICMPv6 with v6) echo request over a raw socket and
+// waits for the matching reply.
+func ping(dst string, v6 bool, deadline time.Time) bool {
+	network, laddr, request, reply := "ip4:icmp", "0.0.0.0", byte(8), byte(0)
+	if v6 {
+		network, laddr, request, reply = "ip6:ipv6-icmp", "::", 128, 129
+	}
+	c, err := net.ListenPacket(network, laddr)
 	if err != nil {
 		return false
 	}
@@ -257,8 +303,10 @@ func ping(dst string, deadline time.Time) bool {
 	// and a reused one would ride an earlier case's established entry.
 	id, seq := uint16(icmpSeq*7919+uint32(os.Getpid())), uint16(icmpSeq)
 	icmpMu.Unlock()
-	msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq), 't', 'c'}
-	binary.BigEndian.PutUint16(msg[2:], icmpChecksum(msg))
+	msg := []byte{request, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq), 't', 'c'}
+	if !v6 { // the kernel computes ICMPv6 checksums (they cover the IPv6 pseudo-header)
+		binary.BigEndian.PutUint16(msg[2:], icmpChecksum(msg))
+	}
 	if _, err := c.WriteTo(msg, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
 		return false
 	}
@@ -269,7 +317,8 @@ func ping(dst string, deadline time.Time) bool {
 		if err != nil {
 			return false
 		}
-		if n >= 8 && buf[0] == 0 && from.String() == dst && binary.BigEndian.Uint16(buf[4:]) == id && binary.BigEndian.Uint16(buf[6:]) == seq {
+		if n >= 8 && buf[0] == reply && net.ParseIP(from.String()).Equal(net.ParseIP(dst)) &&
+			binary.BigEndian.Uint16(buf[4:]) == id && binary.BigEndian.Uint16(buf[6:]) == seq {
 			return true
 		}
 	}

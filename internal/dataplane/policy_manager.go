@@ -37,8 +37,8 @@ type PolicyConfig struct {
 	// NoIPv6 leaves IPv6 out of the table, as FelixConfiguration
 	// ipv6Support: false does (Calico's manifests set FELIX_IPV6SUPPORT
 	// "false" for IPv4 clusters): no IPv6 sets, no IPv6 address, ICMPv6 or
-	// natOutgoing rules. Rules that match no address still match IPv6
-	// packets; everything else IPv6 meets an endpoint chain's final drop.
+	// natOutgoing rules, and IPv6 to and from workload interfaces dropped
+	// before any policy (unpoliced, it must not flow; see render_ipv6.go).
 	// Half the rules of a dual-stack render, and so half the kernel's
 	// validation walk per policy change.
 	NoIPv6 bool

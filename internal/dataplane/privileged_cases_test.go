@@ -28,6 +28,9 @@ type matrixCase struct {
 	name   string
 	objs   []v3.Resource
 	expect expectFn
+	// setup, if set, prepares the lab after the objects are programmed
+	// and before the matrix.
+	setup func(t *testing.T, l *lab)
 	// check, if set, asserts more after the matrix (counters, NAT).
 	check func(t *testing.T, l *lab)
 }
@@ -635,7 +638,7 @@ func stagedGlobalDenyAll() *v3.StagedGlobalNetworkPolicy {
 
 // withProfiles is pod i's endpoint naming other profiles.
 func withProfiles(i int, profiles ...string) *v3.WorkloadEndpoint {
-	w := podEndpoint(podSpecs[i])
+	w := podEndpoint(podSpecsFor(false)[i])
 	w.Spec.Profiles = profiles
 	return w
 }
@@ -647,22 +650,34 @@ func withProfiles(i int, profiles ...string) *v3.WorkloadEndpoint {
 func TestPrivilegedPolicy_TrafficMatrix(t *testing.T) {
 	l := newLab(t)
 	for _, tc := range matrixCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			l.setObjects(t, tc.objs...)
-			// Flows the previous case allowed stay established (as in
-			// Calico, a policy change does not cut them); each case
-			// judges new connections only.
-			l.flushConntrack(t)
-			l.assertMatrix(t, tc.expect)
-			if tc.check != nil {
-				tc.check(t, l)
-			}
-			// TRICOLOR_DUMP_CASE=<case> logs the table as the case left it
-			// (the excerpt in docs/felix.md comes from here).
-			if os.Getenv("TRICOLOR_DUMP_CASE") == tc.name {
-				t.Logf("nft list table inet %s after %s:\n%s", TableName, tc.name, l.listTable(t))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { l.runCase(t, tc) })
+	}
+}
+
+// runCase programs one matrix case (from the previous case's state),
+// asserts its reachability and runs its extra check.
+func (l *lab) runCase(t *testing.T, tc matrixCase) {
+	t.Helper()
+	l.setObjects(t, tc.objs...)
+	// Flows the previous case allowed stay established (as in Calico, a
+	// policy change does not cut them); each case judges new connections
+	// only.
+	l.flushConntrack(t)
+	if l.dualStack {
+		// And IPv6 next hops are resolved afresh, under this case's policy.
+		l.flushNeighbours(t)
+	}
+	if tc.setup != nil {
+		tc.setup(t, l)
+	}
+	l.assertMatrix(t, tc.expect)
+	if tc.check != nil {
+		tc.check(t, l)
+	}
+	// TRICOLOR_DUMP_CASE=<case> logs the table as the case left it (the
+	// excerpt in docs/felix.md comes from here).
+	if os.Getenv("TRICOLOR_DUMP_CASE") == tc.name {
+		t.Logf("nft list table inet %s after %s:\n%s", TableName, tc.name, l.listTable(t))
 	}
 }
 

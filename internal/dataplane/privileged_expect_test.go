@@ -12,10 +12,10 @@ import "slices"
 // the unknown interface is always expected dropped (assertMatrix).
 
 var (
-	tcp80    = probe{"tcp", 80}
-	tcp8080  = probe{"tcp", 8080}
-	udp53    = probe{"udp", 53}
-	icmpEcho = probe{"icmp", 0}
+	tcp80    = probe{proto: "tcp", port: 80}
+	tcp8080  = probe{proto: "tcp", port: 8080}
+	udp53    = probe{proto: "udp", port: 53}
+	icmpEcho = probe{proto: "icmp", port: 0}
 )
 
 // knownPods are the participants that are workload endpoints.
@@ -31,10 +31,19 @@ func to(ps ...int) expectFn {
 	return func(_, d int, _ probe) bool { return slices.Contains(ps, d) }
 }
 
-// on matches flows using one of the probes.
+// on matches flows using one of the probes, over either IP family
+// (combine with overIPv6 / overIPv4 to pick one).
 func on(prs ...probe) expectFn {
-	return func(_, _ int, pr probe) bool { return slices.Contains(prs, pr) }
+	return func(_, _ int, pr probe) bool {
+		return slices.ContainsFunc(prs, func(x probe) bool { return x.proto == pr.proto && x.port == pr.port })
+	}
 }
+
+// overIPv6 matches flows sent over IPv6; overIPv4 those over IPv4.
+var (
+	overIPv6 expectFn = func(_, _ int, pr probe) bool { return pr.v6 }
+	overIPv4          = not(overIPv6)
+)
 
 // proto matches flows of the protocol (tcp, udp, icmp).
 func proto(name string) expectFn {

@@ -71,7 +71,7 @@ func TestPrivilegedHostEndpoint_PolicyAndFailsafe(t *testing.T) {
 	run := func(phase string, checks []check) {
 		t.Helper()
 		for _, c := range checks {
-			if got := reachFor(c.from, c.to, probe{"tcp", c.port}, c.want); got != c.want {
+			if got := reachFor(c.from, c.to, probe{proto: "tcp", port: c.port}, c.want); got != c.want {
 				t.Errorf("%s: %s -> %s tcp/%d reachable=%v, want %v", phase, c.from.ip, c.to.ip, c.port, got, c.want)
 			}
 		}
@@ -145,7 +145,7 @@ func TestPrivilegedHostEndpoint_PreDNATAndUntracked(t *testing.T) {
 		{8085, false, "untracked Deny beats normal Allow"},
 		{22, true, "failsafe"},
 	} {
-		if got := reachFor(outside, node, probe{"tcp", c.port}, c.want); got != c.want {
+		if got := reachFor(outside, node, probe{proto: "tcp", port: c.port}, c.want); got != c.want {
 			t.Errorf("outside -> node tcp/%d reachable=%v, want %v (%s)", c.port, got, c.want, c.why)
 		}
 	}

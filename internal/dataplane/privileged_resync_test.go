@@ -72,11 +72,11 @@ func TestPrivilegedPolicy_DriftIsRepairedOnResync(t *testing.T) {
 
 	// Hand edits: a web pod leaves the set; then the allow rule goes.
 	l.node.exec(t, "nft", "delete", "element", "inet", TableName, webSet, "{ 10.244.0.13 }")
-	if reach(l.pods[3], l.pods[2], probe{"tcp", 80}) {
+	if reach(l.pods[3], l.pods[2], probe{proto: "tcp", port: 80}) {
 		t.Fatal("after deleting the set element web-b still reaches db: the probe proves nothing")
 	}
 	l.node.exec(t, "nft", "delete", "rule", "inet", TableName, chain, "handle", strconv.Itoa(*rs[0].Handle))
-	if reach(l.pods[1], l.pods[2], probe{"tcp", 80}) {
+	if reach(l.pods[1], l.pods[2], probe{proto: "tcp", port: 80}) {
 		t.Fatal("after deleting the allow rule web-a still reaches db")
 	}
 

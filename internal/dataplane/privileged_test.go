@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/calc"
 	"github.com/tricolor-net/tricolor/internal/dataplane/nft"
+	"github.com/tricolor-net/tricolor/internal/dataplane/sysctl"
+	"github.com/tricolor-net/tricolor/internal/dataplane/wlroute"
 	"github.com/tricolor-net/tricolor/internal/datastore"
 )
 
@@ -44,6 +47,10 @@ const (
 const (
 	hostIP    = "198.18.1.1"
 	outsideIP = "198.18.1.2"
+	// The dual-stack lab's IPv6 fabric (eth1) and pool.
+	hostIP6    = "fd00:198:18::1"
+	outsideIP6 = "fd00:198:18::2"
+	poolV6     = "fd00:10:244::/64"
 	// whoamiPort is where the outside answers with the source address it
 	// sees (natOutgoing checks).
 	whoamiPort = 7000
@@ -54,6 +61,7 @@ type podSpec struct {
 	labels              map[string]string
 	serviceAccount      string
 	ports               []v3.WorkloadEndpointPort
+	ip6                 string // used by the dual-stack lab only
 }
 
 func wepPort(name, proto string, port uint16) v3.WorkloadEndpointPort {
@@ -62,13 +70,25 @@ func wepPort(name, proto string, port uint16) v3.WorkloadEndpointPort {
 
 // podSpecs are the pods, indexed like the participants.
 var podSpecs = []podSpec{
-	pClient:  {"a", "client", "calia0client", "10.244.0.10", map[string]string{"role": "client"}, "default", nil},
-	pWebA:    {"a", "web", "calia1web", "10.244.0.11", map[string]string{"role": "web"}, "default", nil},
-	pDB:      {"b", "db", "calib2db", "10.244.0.12", map[string]string{"role": "db"}, "default", []v3.WorkloadEndpointPort{wepPort("http", "TCP", 8080), wepPort("dns", "UDP", 53)}},
-	pWebB:    {"b", "web", "calib3web", "10.244.0.13", map[string]string{"role": "web"}, "default", nil},
-	pMonitor: {"c", "monitor", "calic4mon", "10.244.0.14", map[string]string{"role": "monitor"}, "prometheus", nil},
-	pAPI:     {"d", "api", "calid5api", "10.244.0.15", map[string]string{"role": "api", "env": "prod"}, "default", nil},
-	pUnknown: {"", "", "caliunknown", "10.244.0.16", nil, "", nil},
+	pClient:  {"a", "client", "calia0client", "10.244.0.10", map[string]string{"role": "client"}, "default", nil, "fd00:10:244::a"},
+	pWebA:    {"a", "web", "calia1web", "10.244.0.11", map[string]string{"role": "web"}, "default", nil, "fd00:10:244::b"},
+	pDB:      {"b", "db", "calib2db", "10.244.0.12", map[string]string{"role": "db"}, "default", []v3.WorkloadEndpointPort{wepPort("http", "TCP", 8080), wepPort("dns", "UDP", 53)}, "fd00:10:244::c"},
+	pWebB:    {"b", "web", "calib3web", "10.244.0.13", map[string]string{"role": "web"}, "default", nil, "fd00:10:244::d"},
+	pMonitor: {"c", "monitor", "calic4mon", "10.244.0.14", map[string]string{"role": "monitor"}, "prometheus", nil, "fd00:10:244::e"},
+	pAPI:     {"d", "api", "calid5api", "10.244.0.15", map[string]string{"role": "api", "env": "prod"}, "default", nil, "fd00:10:244::f"},
+	pUnknown: {"", "", "caliunknown", "10.244.0.16", nil, "", nil, "fd00:10:244::10"},
+}
+
+// podSpecsFor returns the pods as a lab wires them: IPv4 only (their IPv6
+// addresses dropped) unless dualStack.
+func podSpecsFor(dualStack bool) []podSpec {
+	out := slices.Clone(podSpecs)
+	for i := range out {
+		if !dualStack {
+			out[i].ip6 = ""
+		}
+	}
+	return out
 }
 
 // namespaceLabels are the Kubernetes namespaces' labels (applied through
@@ -96,20 +116,46 @@ func participantName(i int) string {
 // lab is the node, its participants and the dataplane driving the node's
 // table.
 type lab struct {
-	node  *netns
-	ext   *netns // the outside
-	pods  []*pod // indexed by participant
-	graph *calc.Graph
-	state map[datastore.Key][]byte
-	mgr   *PolicyManager
-	nft   knftables.Interface
+	node      *netns
+	dualStack bool
+	ext       *netns    // the outside
+	specs     []podSpec // the pods' specs as wired (podSpecsFor)
+	pods      []*pod    // indexed by participant
+	// probes are sent between every pair: IPv4 ones, and IPv6 ones in the
+	// dual-stack lab.
+	probes []probe
+	graph  *calc.Graph
+	state  map[datastore.Key][]byte
+	mgr    *PolicyManager
+	nft    knftables.Interface
+	// dual-stack lab only: Felix's workload-route and sysctl managers
+	// programming the node too (nil otherwise).
+	routes  *wlroute.Manager
+	sysctls *sysctl.Manager
 }
 
-func newLab(t *testing.T) *lab {
+// newLab is the IPv4 lab the traffic matrix and most privileged tests use.
+func newLab(t *testing.T) *lab { return newLabFor(t, false) }
+
+// newDualStackLab is the lab with an IPv6 address on every participant
+// besides its IPv4 one (pods fd00:10:244::<last byte of the IPv4 one, in
+// hex>, the host fd00:198:18::1 and the outside fd00:198:18::2 on eth1),
+// probed over both families, and with Felix's sysctl manager (IP
+// forwarding, IPv6 included) and workload route manager (/32 and /128
+// device routes) running on the node beside the policy manager.
+func newDualStackLab(t *testing.T) *lab { return newLabFor(t, true) }
+
+func newLabFor(t *testing.T, dualStack bool) *lab {
 	t.Helper()
 	requireRoot(t)
-	l := &lab{node: newNetns(t, "node"), state: map[datastore.Key][]byte{}}
-	l.node.exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	l := &lab{node: newNetns(t, "node"), dualStack: dualStack, state: map[datastore.Key][]byte{}, specs: podSpecsFor(dualStack), probes: probes}
+	if dualStack {
+		l.probes = append(slices.Clone(probes), probesV6...)
+		l.sysctls = sysctl.New("", nil)
+		l.routes = wlroute.New(wlroute.Config{Handle: l.node.testutil().Netlink(t)})
+	} else {
+		l.node.exec(t, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	}
 	// Proxy ARP answers for 169.254.1.1 only if the node has a route to it
 	// through another interface: a real host's default route; here a veth
 	// pair inside the node namespace (no dummy module in every kernel).
@@ -118,8 +164,8 @@ func newLab(t *testing.T) *lab {
 	l.node.ip(t, "link", "set", "uplink", "up")
 	l.node.ip(t, "route", "add", "default", "dev", "uplink")
 	l.pods = make([]*pod, nParticipants)
-	for i, s := range podSpecs {
-		l.pods[i] = wirePod(t, l.node, fmt.Sprintf("p%d", i), s.iface, s.ip)
+	for i, s := range l.specs {
+		l.pods[i] = wirePod(t, l.node, fmt.Sprintf("p%d", i), s.iface, s.ip, s.ip6)
 	}
 	// eth1: the node's link to the outside, protected by host endpoints
 	// in some cases.
@@ -132,8 +178,14 @@ func newLab(t *testing.T) *lab {
 	l.ext.ip(t, "route", "add", "10.244.0.0/16", "via", hostIP)
 	l.pods[pHost] = &pod{ns: l.node, ip: hostIP}
 	l.pods[pOutside] = &pod{ns: l.ext, ip: outsideIP}
+	if dualStack {
+		l.node.ip(t, "addr", "add", hostIP6+"/64", "dev", "eth1", "nodad")
+		l.ext.ip(t, "addr", "add", outsideIP6+"/64", "dev", "eth0", "nodad")
+		l.ext.ip(t, "-6", "route", "add", poolV6, "via", hostIP6)
+		l.pods[pHost].ip6, l.pods[pOutside].ip6 = hostIP6, outsideIP6
+	}
 	for _, p := range l.pods {
-		serveEcho(t, p)
+		serveEcho(t, p, l.probes)
 	}
 	serveWhoami(t, l.ext, whoamiPort)
 	l.nft = l.newNFT(t)
@@ -200,8 +252,12 @@ func (n nsNFT) ListCounters(ctx context.Context) (out []*knftables.Counter, err 
 }
 
 // baseObjects are the namespaces' and service accounts' profiles (as
-// Calico derives them from Kubernetes) and the known pods' endpoints.
-func baseObjects() []v3.Resource {
+// Calico derives them from Kubernetes) and the known pods' endpoints, as
+// the IPv4 lab wires them.
+func baseObjects() []v3.Resource { return baseObjectsFor(podSpecsFor(false)) }
+
+// baseObjectsFor is baseObjects for the given pod specs.
+func baseObjectsFor(specs []podSpec) []v3.Resource {
 	var out []v3.Resource
 	for _, ns := range []string{"a", "b", "c", "d"} {
 		p := v3.NewProfile()
@@ -218,7 +274,7 @@ func baseObjects() []v3.Resource {
 	sa.Name = calc.ServiceAccountProfileNamePrefix + "c.prometheus"
 	sa.Spec.LabelsToApply = map[string]string{calc.ServiceAccountLabelPrefix + calc.LabelName: "prometheus", calc.ServiceAccountLabelPrefix + "role": "scraper"}
 	out = append(out, sa)
-	for _, s := range podSpecs[:pUnknown] {
+	for _, s := range specs[:pUnknown] {
 		out = append(out, podEndpoint(s))
 	}
 	return out
@@ -232,8 +288,12 @@ func podEndpoint(s podSpec) *v3.WorkloadEndpoint {
 	if s.serviceAccount == "prometheus" {
 		profiles = append(profiles, calc.ServiceAccountProfileNamePrefix+s.ns+"."+s.serviceAccount)
 	}
+	nets := []string{s.ip + "/32"}
+	if s.ip6 != "" {
+		nets = append(nets, s.ip6+"/128")
+	}
 	w.Spec = v3.WorkloadEndpointSpec{Orchestrator: "k8s", Node: nodeName, Pod: s.name, Endpoint: "eth0",
-		ServiceAccountName: s.serviceAccount, IPNetworks: []string{s.ip + "/32"}, InterfaceName: s.iface,
+		ServiceAccountName: s.serviceAccount, IPNetworks: nets, InterfaceName: s.iface,
 		MAC: "ee:ee:ee:ee:ee:ee", Profiles: profiles, Ports: s.ports}
 	return w
 }
@@ -243,7 +303,7 @@ func podEndpoint(s podSpec) *v3.WorkloadEndpoint {
 func (l *lab) setObjects(t *testing.T, objs ...v3.Resource) {
 	t.Helper()
 	next := map[datastore.Key][]byte{}
-	for _, o := range append(baseObjects(), objs...) {
+	for _, o := range append(baseObjectsFor(l.specs), objs...) {
 		b, err := json.Marshal(o)
 		if err != nil {
 			t.Fatal(err)
@@ -268,9 +328,35 @@ func (l *lab) setObjects(t *testing.T, objs ...v3.Resource) {
 	sort.Slice(ups, func(i, j int) bool { return ups[i].Key.String() < ups[j].Key.String() })
 	l.state = next
 	l.graph.OnUpdates(ups)
-	l.mgr.OnUpdates(l.graph.Flush())
+	out := l.graph.Flush()
+	l.mgr.OnUpdates(out)
 	if err := l.mgr.Apply(context.Background()); err != nil {
 		t.Fatalf("Apply: %v", err)
+	}
+	if l.routes != nil {
+		l.applyRoutesAndSysctls(t, out)
+	}
+}
+
+// applyRoutesAndSysctls hands the calc updates to the dual-stack lab's
+// route and sysctl managers and applies both in the node namespace. The
+// route manager never hears InSync: it would then prune the unknown
+// interface's routes, and the lab keeps them so that only the table cuts
+// that interface off.
+func (l *lab) applyRoutesAndSysctls(t *testing.T, ups []calc.Update) {
+	t.Helper()
+	for _, u := range ups {
+		l.sysctls.OnUpdate(u)
+		if _, inSync := u.(calc.InSync); !inSync {
+			l.routes.OnUpdate(u)
+		}
+	}
+	ctx := context.Background()
+	if err := l.node.do(func() error { return l.sysctls.Apply(ctx) }); err != nil {
+		t.Fatalf("sysctl Apply: %v", err)
+	}
+	if err := l.routes.Apply(ctx); err != nil {
+		t.Fatalf("workload routes Apply: %v", err)
 	}
 }
 
@@ -297,7 +383,7 @@ func (l *lab) assertMatrix(t *testing.T, expect expectFn) {
 			if s == d {
 				continue
 			}
-			for _, pr := range probes {
+			for _, pr := range l.probes {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

@@ -46,11 +46,14 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	}
 
 	pre := t.AddChain(chainPrerouting, filter(knftables.PreroutingHook))
+	m.addNoIPv6Drop(pre, "iifname")
 	fast(pre)
+	m.addWorkloadND(pre, false)
 	pre.Add("iifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state from a workload")
 	pre.Add("iifname "+workloadIfaces+" jump "+chainFromWLDisp, "from workloads: their egress policy (forwarded or to this host)")
 
 	fwd := t.AddChain(chainForward, filter(knftables.ForwardHook))
+	m.addNoIPv6Drop(fwd, "oifname")
 	fast(fwd)
 	fwd.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
 	fwd.Add("oifname "+workloadIfaces+" jump "+chainToWLDisp, "to workloads: their ingress policy")
@@ -59,6 +62,7 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 
 	in := t.AddChain(chainInput, filter(knftables.InputHook))
 	fast(in)
+	m.addWorkloadND(in, true)
 	// Workload egress policy already ran in prerouting.
 	switch strings.ToLower(m.cfg.DefaultEndpointToHostAction) {
 	case "accept":
@@ -72,6 +76,7 @@ func (m *PolicyManager) renderBase(t *nft.Table) {
 	in.Add("jump "+chainFromHEPDisp, "host endpoints: ingress policy")
 
 	out := t.AddChain(chainOutput, filter(knftables.OutputHook))
+	m.addNoIPv6Drop(out, "oifname")
 	fast(out)
 	out.Add("oifname "+workloadIfaces+" ct state invalid counter drop", "invalid conntrack state to a workload")
 	out.Add("oifname "+workloadIfaces+" jump "+chainHostToWLDisp, "from this host to workloads: not policed (as Calico); unknown interfaces dropped")
