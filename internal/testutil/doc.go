@@ -4,8 +4,8 @@
 //
 // Network namespaces: NewNetns (per test) or CreateNetns/Delete (for
 // programs such as bench/felix), Veth, Fabric, a netlink handle inside one
-// (Netns.Netlink), and WireWorkload / PrepareWorkloadNode to wire a pod to
-// a node as Calico's CNI does. Binaries under test: BuildBinary (one per
+// (Netns.Netlink), and WireWorkload (IPv4) / WireWorkloadAddrs (IPv4 and
+// IPv6) / PrepareWorkloadNode to wire a pod to a node as Calico's CNI does. Binaries under test: BuildBinary (one per
 // test) and BuildCache (once per test binary), both through GoBuild.
 // Subpackage loadgen builds synthetic clusters for Felix's benchmarks.
 //
