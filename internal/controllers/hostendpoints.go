@@ -82,13 +82,17 @@ func nodeIPs(n *v3.Node) []string {
 	return out
 }
 
-// syncHostEndpoint makes "<name>-auto-hep" what autoCreate asks for node
-// (nil: the node is gone): written when enabled, deleted otherwise. A host
-// endpoint of that name without our label is someone else's and is never
-// touched.
+// syncHostEndpoint makes "<name>-auto-hep" what node asks for while
+// autoCreate is enabled: written from the node, deleted once the node is
+// gone (node nil). A host endpoint of that name without our label is
+// someone else's and is never touched. With autoCreate disabled it reads
+// nothing: resync deletes every auto host endpoint.
 func (s *nodeSync) syncHostEndpoint(ctx context.Context, name string, node *v3.Node) error {
+	if !s.set.autoHEP {
+		return nil
+	}
 	var want *v3.HostEndpoint
-	if node != nil && s.set.autoHEP {
+	if node != nil {
 		want = autoHostEndpoint(node)
 	}
 	hepName := autoHostEndpointName(name)

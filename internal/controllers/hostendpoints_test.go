@@ -3,11 +3,16 @@ package controllers
 import (
 	"context"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
 	"github.com/tricolor-net/tricolor/internal/client"
@@ -80,6 +85,49 @@ func TestAutoHostEndpoints_FollowNodesAndTheSetting(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The manifest's ClusterRole (manifests/tricolor.yaml) is all the auto
+// host endpoints need with the Kubernetes datastore: created for a node,
+// deleted with it.
+func TestAutoHostEndpoints_ManifestRBACSuffices(t *testing.T) {
+	cl := startCluster(t, true)
+	kube, be := cl.impersonate("kube-controllers-as-manifest", manifestClusterRole(t, "calico-kube-controllers").Rules)
+	cl.node("node-a")
+	kcc := v3.NewKubeControllersConfiguration()
+	kcc.Name = v3.KubeControllersConfigurationName
+	kcc.Spec = v3.DefaultKubeControllersConfigurationSpec(false)
+	kcc.Spec.Controllers.Node.HostEndpoint.AutoCreate = "Enabled"
+	if _, err := cl.c.Create(context.Background(), kcc); err != nil {
+		t.Fatal(err)
+	}
+	cl.startAs(Config{Environment: envOf(map[string]string{"PROMETHEUS_METRICS_PORT": "0", "DATASTORE_TYPE": "kubernetes"})}, kube, be)
+	cl.hepWhen("node-a-auto-hep", "created under the manifest's RBAC", func(h *v3.HostEndpoint) bool { return h != nil })
+	if err := cl.kube.CoreV1().Nodes().Delete(context.Background(), "node-a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cl.hepWhen("node-a-auto-hep", "deleted under the manifest's RBAC", func(h *v3.HostEndpoint) bool { return h == nil })
+	cl.kccWhen("the status is written under the manifest's RBAC", func(k *v3.KubeControllersConfiguration) bool {
+		n := k.Status.RunningConfig.Controllers.Node
+		return n != nil && n.HostEndpoint != nil && n.HostEndpoint.AutoCreate == "Enabled"
+	})
+}
+
+// manifestClusterRole reads a ClusterRole from manifests/tricolor.yaml.
+func manifestClusterRole(t *testing.T, name string) *rbacv1.ClusterRole {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "manifests", "tricolor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		var r rbacv1.ClusterRole
+		if err := yaml.Unmarshal([]byte(doc), &r); err == nil && r.Kind == "ClusterRole" && r.Name == name {
+			return &r
+		}
+	}
+	t.Fatalf("manifests/tricolor.yaml has no ClusterRole %s", name)
+	return nil
 }
 
 // The addresses of an auto host endpoint: each address Calico uses on

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	v3 "github.com/tricolor-net/tricolor/api/v3"
+	"github.com/tricolor-net/tricolor/internal/datastore"
 	"github.com/tricolor-net/tricolor/internal/datastore/k8s"
 )
 
@@ -27,35 +28,7 @@ func TestKubeControllersConfiguration_ReadOnlyAccessStillRuns(t *testing.T) {
 		{APIGroups: []string{"projectcalico.org"}, Resources: []string{"blockaffinities", "ipamblocks", "ipamhandles"}, Verbs: []string{"get", "list", "watch", "create", "update", "delete"}},
 		{APIGroups: []string{"projectcalico.org"}, Resources: []string{"ippools", "ipreservations", "ipamconfigurations", "clusterinformations", "kubecontrollersconfigurations"}, Verbs: []string{"get", "list", "watch"}},
 	}
-	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	rbac := cl.kube.RbacV1()
-	if _, err := rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user}, Subjects: subject,
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	lease := metav1.ObjectMeta{Name: user, Namespace: DefaultLeaseNamespace}
-	if _, err := rbac.Roles(lease.Namespace).Create(ctx, &rbacv1.Role{ObjectMeta: lease, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rbac.RoleBindings(lease.Namespace).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: lease, Subjects: subject,
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	rc := rest.CopyConfig(cl.rc)
-	rc.Impersonate = rest.ImpersonationConfig{UserName: user}
-	kube, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	be, err := k8s.NewKDD(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
+	kube, be := cl.impersonate(user, rules)
 
 	cl.namespace("apps", nil)
 	cl.node("node-a")
@@ -84,4 +57,41 @@ func TestKubeControllersConfiguration_ReadOnlyAccessStillRuns(t *testing.T) {
 	if st := cl.kcc().Status; st.RunningConfig.Controllers.Node != nil {
 		t.Errorf("a status was written without the right to update: %+v", st)
 	}
+}
+
+// impersonate gives user the cluster rules plus the leader-election Lease
+// rights and returns clients acting as user (Kubernetes datastore).
+func (cl *cluster) impersonate(user string, rules []rbacv1.PolicyRule) (kubernetes.Interface, datastore.Backend) {
+	cl.t.Helper()
+	ctx := context.Background()
+	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
+	rbac := cl.kube.RbacV1()
+	if _, err := rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}, metav1.CreateOptions{}); err != nil {
+		cl.t.Fatal(err)
+	}
+	if _, err := rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user}, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user}}, metav1.CreateOptions{}); err != nil {
+		cl.t.Fatal(err)
+	}
+	lease := metav1.ObjectMeta{Name: user, Namespace: DefaultLeaseNamespace}
+	if _, err := rbac.Roles(lease.Namespace).Create(ctx, &rbacv1.Role{ObjectMeta: lease, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "create", "update"}}}}, metav1.CreateOptions{}); err != nil {
+		cl.t.Fatal(err)
+	}
+	if _, err := rbac.RoleBindings(lease.Namespace).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: lease, Subjects: subject,
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user}}, metav1.CreateOptions{}); err != nil {
+		cl.t.Fatal(err)
+	}
+	rc := rest.CopyConfig(cl.rc)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: user}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	be, err := k8s.NewKDD(rc)
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	cl.t.Cleanup(func() { be.Close() })
+	return kube, be
 }

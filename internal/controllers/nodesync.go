@@ -87,6 +87,9 @@ func (s *nodeSync) kubeNodeChanged(obj any) {
 }
 
 func (s *nodeSync) reconcile(ctx context.Context, name string) error {
+	if !s.set.syncLabels && !s.set.autoHEP {
+		return nil // resync alone removes what autoCreate left
+	}
 	node, err := s.calicoNode(ctx, name)
 	if err != nil {
 		return err
@@ -112,8 +115,9 @@ func (s *nodeSync) calicoNode(ctx context.Context, name string) (*v3.Node, error
 }
 
 // resync queues every Calico Node and the node of every auto host
-// endpoint, and deletes auto host endpoints under another name than
-// "<node>-auto-hep" when their node is gone or autoCreate is disabled.
+// endpoint. It deletes every auto host endpoint while autoCreate is
+// disabled, and those under another name than "<node>-auto-hep" whose
+// node is gone.
 func (s *nodeSync) resync(ctx context.Context) error {
 	l, err := s.m.backend.List(ctx, datastore.ListOptions{Kind: v3.KindNode})
 	if err != nil {
@@ -129,7 +133,7 @@ func (s *nodeSync) resync(ctx context.Context) error {
 		return err
 	}
 	for _, h := range heps {
-		if h.Name == autoHostEndpointName(h.Spec.Node) {
+		if s.set.autoHEP && h.Name == autoHostEndpointName(h.Spec.Node) {
 			s.loop.queue.Add(h.Spec.Node)
 		} else if !nodes[h.Spec.Node] || !s.set.autoHEP {
 			if err := s.deleteHostEndpoint(ctx, h); err != nil {
@@ -143,6 +147,9 @@ func (s *nodeSync) resync(ctx context.Context) error {
 // watchNodes queues Calico Nodes as they change, keeping calicoNames up
 // to date, until ctx ends; a failed watch is listed and watched again.
 func (s *nodeSync) watchNodes(ctx context.Context) {
+	if !s.set.syncLabels && !s.set.autoHEP {
+		return // nothing follows live nodes
+	}
 	if s.set.autoHEP {
 		s.warnWithoutDefaultAllow(ctx)
 	}
