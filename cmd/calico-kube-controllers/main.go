@@ -9,13 +9,15 @@
 // Configuration (Calico's precedence): defaults, then the
 // KubeControllersConfiguration "default" (enabled controllers = sections
 // present, each section's reconcilerPeriod, node.leakGracePeriod,
+// node.syncLabels, node.hostEndpoint.autoCreate, healthChecks,
 // prometheusMetricsPort), then the environment: ENABLED_CONTROLLERS
 // (node,policy,namespace,serviceaccount,workloadendpoint), DATASTORE_TYPE
 // (etcdv3 or kubernetes) and the datastore settings calicoctl reads
 // (ETCD_ENDPOINTS, KUBECONFIG, …), LEAK_GRACE_PERIOD (0 disables IPAM GC),
 // RECONCILER_PERIOD, PROMETHEUS_METRICS_PORT (/metrics, /liveness,
 // /readiness), POD_NAME / POD_NAMESPACE (the Lease holder identity and
-// namespace), LEADER_ELECTION_LEASE_NAME, LOG_LEVEL. The resource is
+// namespace), LEADER_ELECTION_LEASE_NAME, LOG_LEVEL, HEALTH_ENABLED,
+// SYNC_NODE_LABELS (etcd only), AUTO_HOST_ENDPOINTS. The resource is
 // created with Calico's defaults when missing and watched: the leader
 // writes status.runningConfig and status.environmentVars, and a change
 // restarts the controllers inside the process (Calico restarts the

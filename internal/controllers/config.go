@@ -100,7 +100,8 @@ type Config struct {
 	// Environment, when set, is the process environment (os.Getenv) and
 	// makes the Manager follow the KubeControllersConfiguration "default"
 	// (kccsync.go): created with Calico's defaults when missing; Enabled,
-	// LeakGracePeriod, ReconcilerPeriod, Periods and MetricsPort are then
+	// LeakGracePeriod, ReconcilerPeriod, Periods, MetricsPort, SyncLabels,
+	// AutoHostEndpoints, NoDefaultHostEndpoint and NoHealthChecks are then
 	// resolved as defaults < the resource < the Calico variables set here,
 	// its status is written while leading, and a change restarts the
 	// controllers in-process. Nil: the Config is used as given and the

@@ -13,6 +13,11 @@
 //     block affinities released (node.go). Also runs IPAM garbage
 //     collection: allocations whose pod is gone, released after the leak
 //     grace period and only if still leaked at that moment (ipamgc.go).
+//     For live Calico Nodes (nodesync.go): syncLabels copies the
+//     Kubernetes Node's labels onto them in etcd mode (nodelabels.go), and
+//     hostEndpoint.autoCreate keeps one "<node>-auto-hep" host endpoint
+//     each, deleting the ones it created (label projectcalico.org/created-by)
+//     when the node goes or autoCreate is off (hostendpoints.go).
 //   - policy, namespace, serviceaccount (etcd mode): Kubernetes
 //     NetworkPolicies, Namespaces and ServiceAccounts mirrored into
 //     knp.default.*, kns.* and ksa.* resources (mirror.go), converted by
@@ -22,7 +27,8 @@
 //
 // Only the holder of the coordination.k8s.io Lease runs controllers
 // (leader.go); health and Prometheus metrics are served on one port
-// (server.go).
+// (server.go), the probes backed by Calico's datastore and API server
+// checks unless healthChecks is Disabled (healthcheck.go).
 //
 // Configuration (config.go, kcc.go, kccsync.go): defaults < the
 // KubeControllersConfiguration "default" < Calico's environment

@@ -24,23 +24,19 @@ import (
 const loopNodeSync = "node-sync"
 
 // nodeSync is the part of the node controller that follows live Calico
-// Nodes (nodeController handles deleted ones). Its key is the Calico node
-// name; reconcile re-reads the Calico Node and then
+// Nodes (nodeController handles deleted ones):
 //
-//  1. with syncLabels (etcd mode), copies the Kubernetes Node's labels onto
-//     it (nodelabels.go);
+//	Calico Nodes (list + watch) ──┐
+//	Kubernetes Nodes (labels) ────┼──► queue(node) ──► reconcile ──► Node labels (CAS)
+//	resync: nodes + auto HEPs ────┘                               └─► HostEndpoint (CAS)
 //
-//  2. keeps its auto host endpoint "<node>-auto-hep" as autoCreate says:
-//     written from the node when enabled, deleted when disabled or when the
-//     node is gone — only host endpoints labelled as ours
-//     (hostendpoints.go).
-//
-//     Calico Nodes (list + watch) ──┐
-//     Kubernetes Nodes (labels) ────┼──► queue(node) ──► reconcile ──► Node labels (CAS)
-//     resync: nodes + auto HEPs ────┘                               └─► HostEndpoint (CAS)
-//
+// Its key is the Calico node name; reconcile re-reads the Calico Node,
+// then with syncLabels (etcd mode) copies the Kubernetes Node's labels onto
+// it (nodelabels.go), and with autoCreate keeps its auto host endpoint
+// "<node>-auto-hep" written from it, or deletes it once the node is gone
+// (hostendpoints.go). Only host endpoints labelled as ours are changed.
 // It runs whenever the node controller does, even with autoCreate
-// disabled, so that the host endpoints it once created are removed.
+// disabled: resync then deletes the host endpoints it once created.
 type nodeSync struct {
 	m     *Manager
 	c     *client.Client
