@@ -142,7 +142,8 @@ func (m *Manager) lead(ctx context.Context) {
 			return
 		}
 		m.log.Info("KubeControllersConfiguration changed; controllers restarted with it", "controllers", next.Enabled,
-			"leakGracePeriod", next.LeakGracePeriod, "reconcilerPeriod", next.ReconcilerPeriod, "periods", next.Periods)
+			"leakGracePeriod", next.LeakGracePeriod, "reconcilerPeriod", next.ReconcilerPeriod, "periods", next.Periods,
+			"syncLabels", next.nodeSettings().syncLabels, "autoHostEndpoints", next.nodeSettings().autoHEP, "healthChecks", !next.NoHealthChecks)
 		cfg = next
 	}
 }
